@@ -1,0 +1,150 @@
+"""Settings: one table of (name, default, help).
+
+Precedence, lowest first: the defaults below < a TOML file (``searchsvc.toml`` in the working
+directory, or the file named by ``SEARCHSVC_CONFIG``) < ``SEARCHSVC_<NAME>`` environment variables
+< command-line flags.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from searchsvc.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    kind: type = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("index_dir", "index", "Where the index generations live.", str),
+    Setting("source", ("seeds",), "Folders (or files) of articles to index.", tuple),
+    Setting("lock_timeout", 30.0, "Seconds a second builder waits for the build lock.", float),
+    Setting("host", "127.0.0.1", "Address the web server listens on.", str),
+    Setting("port", 8080, "Port the web server listens on.", int),
+    Setting("threads", 8, "Waitress worker threads per process.", int),
+    Setting("workers", 1, "Server processes sharing the port (use the number of cores).", int),
+    Setting("page_size_max", 100, "Largest page size a request may ask for.", int),
+    Setting("facet_size", 10, "How many values each facet lists by default.", int),
+    Setting("recency_weight", 0.3, "How much newer articles are favoured (0 turns it off).", float),
+    Setting("quality_weight", 0.1, "How much higher-quality articles are favoured (0: off).", float),
+    Setting("collapse", True, "Fold syndicated copies of an article into one hit.", bool),
+    Setting("result_cache", 512, "Search results kept per process (0 turns the cache off).", int),
+    Setting("reindex_every", "", "Re-index the source this often while serving (e.g. 15m).", str),
+    Setting("reindex_cron", "", "Re-index on this cron schedule (e.g. '*/15 * * * *').", str),
+    Setting("full_reindex_cron", "", "Full rebuild on this cron schedule.", str),
+    Setting("admin_token", "", "Token for POST /api/admin/reindex; empty disables it.", str),
+    Setting("cors_origins", (), "Origins allowed to call the API from a browser.", tuple),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+CONFIG_FILE = "searchsvc.toml"
+ENV_PREFIX = "SEARCHSVC_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    index_dir: str = "index"
+    source: tuple[str, ...] = ("seeds",)
+    lock_timeout: float = 30.0
+    host: str = "127.0.0.1"
+    port: int = 8080
+    threads: int = 8
+    workers: int = 1
+    page_size_max: int = 100
+    facet_size: int = 10
+    recency_weight: float = 0.3
+    quality_weight: float = 0.1
+    collapse: bool = True
+    result_cache: int = 512
+    reindex_every: str = ""
+    reindex_cron: str = ""
+    full_reindex_cron: str = ""
+    admin_token: str = field(default="", repr=False)
+    cors_origins: tuple[str, ...] = ()
+
+    def replace(self, **changes: Any) -> Settings:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name, value in changes.items():
+            if value is None:
+                continue
+            values[name] = coerce(name, value, "argument")
+        return Settings(**values)
+
+
+def coerce(name: str, value: Any, origin: str) -> Any:
+    """Turn a raw value (from TOML, the environment or a flag) into the setting's type."""
+    setting = _BY_NAME.get(name)
+    if setting is None:
+        known = ", ".join(sorted(_BY_NAME))
+        raise ConfigError(f"Unknown setting {name!r} in {origin}. Known settings: {known}.")
+    kind = setting.kind
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if kind is tuple:
+            if isinstance(value, str):
+                return tuple(part.strip() for part in value.split(",") if part.strip())
+            return tuple(str(part) for part in value)
+        if kind is int and isinstance(value, bool):
+            raise ValueError(value)
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"Setting {name} in {origin} must be {kind.__name__}, got {value!r}.") from None
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None,
+    config_file: str | os.PathLike[str] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Defaults < TOML file < SEARCHSVC_* environment < ``overrides`` (flags; None = unset)."""
+    environ = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    path = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if path is None and Path(CONFIG_FILE).is_file():
+        path = CONFIG_FILE
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"Config file {path} does not exist. Create it or unset SEARCHSVC_CONFIG.") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"Config file {path} is not valid TOML: {exc}. Fix the file.") from None
+        section = data.get("searchsvc", data)
+        for name, value in section.items():
+            values[name] = coerce(name, value, str(path))
+    for setting in SETTINGS:
+        raw = environ.get(ENV_PREFIX + setting.name.upper())
+        if raw is not None:
+            values[setting.name] = coerce(setting.name, raw, ENV_PREFIX + setting.name.upper())
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = coerce(name, value, "--" + name.replace("_", "-"))
+    return Settings(**values)
+
+
+def settings_table_markdown() -> str:
+    """The settings table as it stands in the README."""
+    rows = ["| setting | environment | default | meaning |", "| --- | --- | --- | --- |"]
+    for s in SETTINGS:
+        default = ", ".join(s.default) if isinstance(s.default, tuple) else s.default
+        if isinstance(default, bool):
+            default = str(default).lower()
+        rows.append(f"| `{s.name}` | `{ENV_PREFIX}{s.name.upper()}` | `{default}` | {s.help} |")
+    return "\n".join(rows)

@@ -1,0 +1,322 @@
+"""Articles: the engine-neutral record, and reading them from Markdown/text files with front matter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from searchsvc.errors import DocumentError
+from searchsvc.normalize import (
+    canonical_url,
+    clean_body,
+    clean_text,
+    domain_of,
+    normalise_title_key,
+    parse_datetime,
+    parse_flag,
+    parse_int,
+)
+
+ARTICLE_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _ArticleLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+    """The safe loader, reading timestamps as text: an impossible date (2021-02-30) then costs
+    the article its date, with a warning, instead of failing the whole file."""
+
+
+_ArticleLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+_SAFE_LOADER = _ArticleLoader
+INT32 = 2**31 - 1
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+
+
+@dataclass
+class Article:
+    """One news article, as every engine and renderer sees it. ``secured`` never gets here."""
+
+    id: str
+    path: str
+    title: str
+    excerpt: str = ""
+    body: str = ""
+    published_at: dt.datetime | None = None
+    provider: str = ""
+    domain: str = ""
+    topics: list[str] = field(default_factory=list)
+    category: str = ""
+    type: str = ""
+    published: bool | None = None
+    quality: int | None = None
+    heat: int | None = None
+    url: str = ""
+    original_url: str = ""
+    image: str = ""
+    related_to: str = ""
+    related_ids: list[str] = field(default_factory=list)
+
+    @property
+    def is_related(self) -> bool:
+        return bool(self.related_to)
+
+    @property
+    def title_key(self) -> str:
+        return normalise_title_key(self.title)
+
+
+@dataclass
+class ParsedFile:
+    """What one file yields: its article, its related articles, and warnings that did not stop it."""
+
+    path: str
+    articles: list[Article]
+    warnings: list[str] = field(default_factory=list)
+
+
+class _FrontMatter(YAMLHandler):
+    """python-frontmatter's YAML handler on libyaml's safe loader: no tag can run code."""
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        return yaml.load(fm, Loader=_SAFE_LOADER)
+
+
+_HANDLER = _FrontMatter()
+
+
+def iter_article_paths(roots: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """Article files below each root, sorted, skipping hidden entries and never looping on links."""
+    seen_dirs: set[tuple[int, int]] = set()
+    for root in roots:
+        root = Path(root)
+        if root.is_file():
+            if root.suffix.lower() in ARTICLE_SUFFIXES:
+                yield root
+            continue
+        if not root.is_dir():
+            continue
+        yield from _walk(root, seen_dirs)
+
+
+def _walk(folder: Path, seen_dirs: set[tuple[int, int]]) -> Iterator[Path]:
+    try:
+        info = folder.stat()
+    except OSError:
+        return
+    key = (info.st_dev, info.st_ino)
+    if key in seen_dirs:
+        return
+    seen_dirs.add(key)
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        try:
+            if entry.is_dir():
+                yield from _walk(Path(entry.path), seen_dirs)
+            elif entry.is_file() and os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES:
+                yield Path(entry.path)
+        except OSError:
+            continue
+
+
+def decode_article_bytes(path: str, data: bytes) -> tuple[str, list[str]]:
+    """Text of a file: UTF-8 (with or without BOM), else Windows-1252 with a warning."""
+    if not data.strip():
+        raise DocumentError(path, "empty file")
+    if b"\x00" in data[:8192]:
+        raise DocumentError(path, "binary file (contains NUL bytes), not an article")
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        line = data[: utf8_error.start].count(b"\n") + 1
+        raise DocumentError(
+            path, f"not UTF-8 text (byte 0x{data[utf8_error.start]:02x}) nor Windows-1252", line
+        ) from None
+    line = data[: utf8_error.start].count(b"\n") + 1
+    return text, [f"{path}:{line}: not UTF-8; read as Windows-1252"]
+
+
+def parse_article(path: str | os.PathLike[str], data: bytes | None = None) -> ParsedFile:
+    """Read one file into its article and its related articles.
+
+    Raises DocumentError (with the path and, where known, the line) when the file is not an article.
+    """
+    path = str(path)
+    if data is None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise DocumentError(path, f"cannot read file: {exc.strerror or exc}") from None
+    text, warnings = decode_article_bytes(path, data)
+    meta, body = split_front_matter(path, text)
+    parent = build_article(path, meta, body, warnings, where="")
+    articles = [parent]
+    related = meta.get("related")
+    if related is not None and not isinstance(related, list):
+        warnings.append(f"{path}: related is not a list; ignored")
+        related = []
+    for position, entry in enumerate(related or []):
+        if not isinstance(entry, dict):
+            warnings.append(f"{path}: related[{position}] is not a mapping; ignored")
+            continue
+        try:
+            child = build_article(path, entry, "", warnings, where=f"related[{position}]")
+        except DocumentError as exc:
+            warnings.append(f"{path}: related[{position}] skipped: {exc.reason}")
+            continue
+        child.related_to = parent.id
+        parent.related_ids.append(child.id)
+        articles.append(child)
+    return ParsedFile(path, articles, warnings)
+
+
+def split_front_matter(path: str, text: str) -> tuple[dict[str, Any], str]:
+    """The front-matter mapping and the body. A file without front matter has an empty mapping."""
+    if not _HANDLER.detect(text):
+        return {}, text
+    try:
+        fm, body = _HANDLER.split(text)
+    except ValueError:
+        raise DocumentError(path, "front matter starts with '---' but is never closed", 1) from None
+    # the fence pattern also swallows blank lines after the opening '---'
+    fence = _HANDLER.FM_BOUNDARY.match(text)
+    offset = fence.group(0).count("\n") if fence else 0
+    try:
+        meta = _HANDLER.load(fm)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 + offset if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise DocumentError(path, f"YAML error: {problem}", line) from None
+    except yaml.YAMLError as exc:
+        raise DocumentError(path, f"YAML error: {exc}") from None
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        # e.g. an explicit tag whose value does not fit it: !!int abc
+        raise DocumentError(path, f"YAML error: a value cannot be read ({exc})") from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise DocumentError(path, f"front matter is a {type(meta).__name__}, not a mapping", 2)
+    return meta, body
+
+
+def build_article(path: str, meta: dict[str, Any], body: str, warnings: list[str], where: str) -> Article:
+    """Normalise one front-matter mapping (a file's, or one of its related entries)."""
+    label = f"{path}: {where + '.' if where else ''}"
+    body_text = clean_body(body)
+    title = clean_text(meta.get("title"))
+    if not title:
+        title, body_text = _title_from_body(body, body_text)
+    if not title:
+        raise DocumentError(path, "no title (no 'title' in the front matter and no heading or first line)")
+
+    web_url = canonical_url(meta.get("webUrl"))
+    original_url = canonical_url(meta.get("originalUrl"))
+    provider_name, provider_domain = _provider(meta.get("provider"))
+    domain = (provider_domain or domain_of(web_url or original_url)).lower()
+    if domain.startswith("www."):
+        domain = domain[4:]
+
+    raw_date = meta.get("publishedDateTime", meta.get("published_at", meta.get("date")))
+    published_at = parse_datetime(raw_date)
+    if published_at is None:
+        if raw_date in (None, ""):
+            warnings.append(f"{label}no publishedDateTime; indexed without a date")
+        else:
+            warnings.append(f"{label}publishedDateTime {raw_date!r} is not a date; indexed without a date")
+
+    numbers = {}
+    for key in ("quality", "heat"):
+        raw = meta.get(key)
+        numbers[key] = parse_int(raw)
+        if raw is not None and numbers[key] is None:
+            warnings.append(f"{label}{key} {raw!r} is not a number; ignored")
+        elif numbers[key] is not None and abs(numbers[key]) > INT32:
+            warnings.append(f"{label}{key} {raw!r} is out of range (±{INT32}); ignored")
+            numbers[key] = None
+
+    published = parse_flag(meta.get("published"))
+    if meta.get("published") is not None and published is None:
+        warnings.append(f"{label}published {meta.get('published')!r} is not true/false; ignored")
+
+    identifier = web_url or original_url or (f"{path}#{where}" if where else path)
+    return Article(
+        id=identifier,
+        path=path,
+        title=title,
+        excerpt=clean_text(meta.get("excerpt", meta.get("description"))),
+        body=body_text,
+        published_at=published_at,
+        provider=provider_name,
+        domain=domain,
+        topics=_topics(meta.get("topics")),
+        category=clean_text(meta.get("category")),
+        type=clean_text(meta.get("type")),
+        published=published,
+        quality=numbers["quality"],
+        heat=numbers["heat"],
+        url=web_url or original_url,
+        original_url=original_url,
+        image=_image(meta.get("images"), meta.get("image")),
+    )
+
+
+def _title_from_body(raw_body: str, body_text: str) -> tuple[str, str]:
+    """A Markdown heading, else the first non-empty line of a plain text file, as the title."""
+    lines = raw_body.strip().splitlines()
+    for number, line in enumerate(lines):
+        if not line.strip():
+            continue
+        heading = _HEADING.match(line)
+        title = clean_text(heading.group(1) if heading else line)
+        if len(title) > 300:
+            return "", body_text
+        return title, clean_body("\n".join(lines[number + 1 :]))
+    return "", body_text
+
+
+def _provider(value: Any) -> tuple[str, str]:
+    if isinstance(value, dict):
+        return clean_text(value.get("name")), clean_text(value.get("domain"))
+    if isinstance(value, str):
+        return clean_text(value), ""
+    return "", ""
+
+
+def _topics(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    topics: list[str] = []
+    for item in items:
+        name = clean_text(item.get("name") if isinstance(item, dict) else item)
+        if name and name not in topics:
+            topics.append(name)
+    return topics
+
+
+def _image(images: Any, single: Any) -> str:
+    candidates = images if isinstance(images, list) else [images]
+    candidates.append(single)
+    for item in candidates:
+        url = item.get("url") if isinstance(item, dict) else item
+        url = canonical_url(url)
+        if url:
+            return url
+    return ""

@@ -1,0 +1,82 @@
+"""Spelling correction and completion over the index's own words (titles and topics)."""
+
+from __future__ import annotations
+
+import bisect
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def edit_distance(a: str, b: str, limit: int = 3) -> int:
+    """Damerau-Levenshtein (optimal string alignment) distance, capped at ``limit``."""
+    if abs(len(a) - len(b)) >= limit:
+        return limit
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return min(previous[-1], limit)
+
+
+class Vocabulary:
+    """Words with their document frequencies; corrections within two edits; prefix completion."""
+
+    MIN_FREQUENCY = 2
+
+    def __init__(self, words: list[tuple[str, int]]) -> None:
+        self.frequency = {w: f for w, f in words if w.isalpha() or any(c.isalpha() for c in w)}
+        self.sorted_words = sorted(self.frequency)
+        self._deletes: dict[str, list[str]] = {}
+        # on a large index, words seen once are mostly typos and names: not worth suggesting
+        least = self.MIN_FREQUENCY if len(self.frequency) > 50_000 else 1
+        for word, freq in self.frequency.items():
+            if freq < least or len(word) < 3:
+                continue
+            for variant in _deletes(word) | {word}:
+                self._deletes.setdefault(variant, []).append(word)
+
+    def correct(self, word: str) -> str | None:
+        """The most frequent known word within two edits of ``word`` that is more frequent than it."""
+        word = word.lower()
+        if len(word) < 3 or not word.isalpha():
+            return None
+        own = self.frequency.get(word, 0)
+        candidates: set[str] = set()
+        for variant in _deletes(word) | {word}:
+            candidates.update(self._deletes.get(variant, ()))
+        best: tuple[int, int, str] | None = None
+        for candidate in candidates:
+            if candidate == word:
+                continue
+            distance = edit_distance(word, candidate)
+            if distance > 2:
+                continue
+            freq = self.frequency[candidate]
+            if own and freq <= own * 5:
+                continue
+            key = (-distance, freq, candidate)
+            if best is None or key > best:
+                best = key
+        return best[2] if best else None
+
+    def complete(self, prefix: str, limit: int = 10) -> list[tuple[str, int]]:
+        """Known words that start with ``prefix``, most frequent first."""
+        prefix = prefix.lower()
+        if not prefix:
+            return []
+        start = bisect.bisect_left(self.sorted_words, prefix)
+        found = []
+        for word in self.sorted_words[start : start + 5000]:
+            if not word.startswith(prefix):
+                break
+            found.append((word, self.frequency[word]))
+        found.sort(key=lambda item: (-item[1], item[0]))
+        return found[:limit]

@@ -1,0 +1,272 @@
+"""User query text -> Whoosh query tree -> matching documents and BM25F scores, in numpy.
+
+Whoosh parses (operators, phrases, fields, prefixes) and analyses; matching and scoring run on
+posting arrays, which is what makes a search on a large index take milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+from whoosh import qparser, query
+
+from searchsvc.engine.schema import FIELD_WEIGHTS, SEARCH_FIELDS, USER_FIELDS
+from searchsvc.engine.whoosh_snapshot import Snapshot
+
+K1 = 1.2
+B = {"title": 0.5, "topics_text": 0.3, "excerpt": 0.75, "body": 0.75}
+MAX_EXPANSION = 64
+_FIELD_PREFIX = re.compile(r"(\w+):")
+_SYNTAX = re.compile(r"[\"()\[\]{}^~*:+\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")
+
+Matches = tuple[np.ndarray, np.ndarray]  # sorted document numbers, scores
+_NONE: Matches = (np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32))
+
+
+def make_parser(schema):
+    parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema)
+    aliases: dict[str, list[str]] = {}
+    for user_name, field in USER_FIELDS.items():
+        if user_name != field:
+            aliases.setdefault(field, []).append(user_name)
+    parser.add_plugin(qparser.FieldAliasPlugin(aliases))
+    parser.add_plugin(qparser.PlusMinusPlugin())
+    parser.remove_plugin_class(qparser.BoostPlugin)
+    parser.remove_plugin_class(qparser.RangePlugin)
+    return parser
+
+
+def parse_user_query(parser, text: str) -> query.Query:
+    """Parse what a user typed. Never raises: unreadable syntax is searched as plain words."""
+    text = _FIELD_PREFIX.sub(lambda m: m.group(0) if m.group(1) in USER_FIELDS else m.group(1) + " ", text)
+    try:
+        parsed = parser.parse(text)
+        if not _has_error(parsed):
+            return parsed
+    except Exception:  # noqa: BLE001 - any parser failure falls back to plain words
+        pass
+    plain = _SYNTAX.sub(" ", text)
+    try:
+        return parser.parse(plain)
+    except Exception:  # noqa: BLE001
+        return query.NullQuery
+
+
+def _has_error(q: query.Query) -> bool:
+    if isinstance(q, query.qcore._NullQuery):
+        return False
+    if q.is_leaf():
+        return type(q).__name__ == "ErrorQuery"
+    return any(_has_error(child) for child in q.children())
+
+
+def query_words(q: query.Query) -> set[tuple[str, str]]:
+    """The (field, analysed word) pairs a query looks for, for highlighting."""
+    found: set[tuple[str, str]] = set()
+    if isinstance(q, query.Not):
+        return found
+    if isinstance(q, query.AndNot):
+        return query_words(q.a)
+    if isinstance(q, query.Term):
+        found.add((q.fieldname, q.text))
+    elif isinstance(q, query.Phrase):
+        found.update((q.fieldname, w) for w in q.words)
+    elif isinstance(q, query.Prefix | query.Wildcard):
+        found.add((q.fieldname, q.text.rstrip("*") + "*"))
+    elif not q.is_leaf():
+        for child in q.children():
+            found |= query_words(child)
+    return found
+
+
+class Evaluator:
+    """Evaluates a parsed query against one snapshot."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.s = snapshot
+
+    def run(self, q: query.Query) -> Matches:
+        if isinstance(q, query.qcore._NullQuery):
+            return _NONE
+        if isinstance(q, query.Every):
+            docs = np.flatnonzero(self.s.live).astype(np.int32)
+            return docs, np.zeros(len(docs), dtype=np.float32)
+        if isinstance(q, query.Term):
+            return self.word([q.fieldname], q.text, q.boost)
+        if isinstance(q, query.Or):
+            unit = self._word_unit(q)
+            if unit is not None:
+                return self.word(*unit, q.boost)
+            return _union([self.run(child) for child in q.subqueries], q.boost)
+        if isinstance(q, query.And):
+            positive = [c for c in q.subqueries if not isinstance(c, query.Not)]
+            negative = [c.query for c in q.subqueries if isinstance(c, query.Not)]
+            result = _intersect([self.run(child) for child in positive]) if positive else self.run(query.Every())
+            for child in negative:
+                result = _subtract(result, self.run(child)[0])
+            return result
+        if isinstance(q, query.AndNot):
+            return _subtract(self.run(q.a), self.run(q.b)[0])
+        if isinstance(q, query.AndMaybe):
+            required, optional = self.run(q.a), self.run(q.b)
+            return _add_optional(required, optional)
+        if isinstance(q, query.Not):
+            everything = self.run(query.Every())
+            return _subtract(everything, self.run(q.query)[0])
+        if isinstance(q, query.Phrase):
+            return self.phrase(q)
+        if isinstance(q, query.Prefix | query.Wildcard):
+            return self.expansion(q)
+        return self.fallback(q)
+
+    def relaxable_parts(self, q: query.Query) -> list[query.Query] | None:
+        """The parts of a plain multi-word query (an And of words), which may be relaxed;
+        None for a query with explicit syntax (phrases, NOT, fields, OR)."""
+        if not isinstance(q, query.And) or len(q.subqueries) < 2:
+            return None
+        for child in q.subqueries:
+            if isinstance(child, query.Term) and child.fieldname in SEARCH_FIELDS:
+                continue
+            if isinstance(child, query.Or) and self._word_unit(child) is not None:
+                continue
+            return None
+        return list(q.subqueries)
+
+    def relaxed(self, parts: list[query.Query]) -> Matches:
+        """Documents matching any part, scored by the parts they match times the share of parts
+        they match (so a document with every word still ranks first)."""
+        matches = [self.run(part) for part in parts]
+        matches = [m for m in matches if len(m[0])]
+        if not matches:
+            return _NONE
+        docs = np.concatenate([m[0] for m in matches])
+        scores = np.concatenate([m[1] for m in matches])
+        unique, inverse = np.unique(docs, return_inverse=True)
+        total = np.bincount(inverse, weights=scores)
+        matched = np.bincount(inverse)
+        return unique.astype(np.int32), (total * matched / len(parts)).astype(np.float32)
+
+    def _word_unit(self, q: query.Or) -> tuple[list[str], str] | None:
+        """An Or of one word over several search fields, scored together as BM25F."""
+        terms = q.subqueries
+        if not terms or not all(isinstance(t, query.Term) and t.boost == 1.0 for t in terms):
+            return None
+        texts = {t.text for t in terms}
+        fields = [t.fieldname for t in terms]
+        if len(texts) != 1 or not set(fields) <= set(SEARCH_FIELDS):
+            return None
+        return fields, texts.pop()
+
+    def word(self, fields: list[str], text: str, boost: float = 1.0) -> Matches:
+        """BM25F: weighted, length-normalised term frequencies summed over fields, then saturated."""
+        s = self.s
+        parts_docs, parts_tf = [], []
+        for field in fields:
+            docs, freqs = s.postings(field, text)
+            if not len(docs):
+                continue
+            if field in s.lengths:
+                b = B.get(field, 0.75)
+                norm = 1.0 - b + b * s.lengths[field][docs] / s.average_length[field]
+                parts_tf.append(FIELD_WEIGHTS.get(field, 1.0) * freqs / norm)
+            else:
+                parts_tf.append(freqs)
+            parts_docs.append(docs)
+        if not parts_docs:
+            return _NONE
+        if len(parts_docs) == 1:
+            docs, tf = parts_docs[0], parts_tf[0]
+        else:
+            docs, tf = _sum_by_doc(np.concatenate(parts_docs), np.concatenate(parts_tf))
+        df = len(docs)
+        idf = math.log(1.0 + (s.count - df + 0.5) / (df + 0.5))
+        scores = (idf * boost) * tf * (K1 + 1.0) / (tf + K1)
+        return docs, scores.astype(np.float32)
+
+    def phrase(self, q: query.Phrase) -> Matches:
+        words = [self.word([q.fieldname], w) for w in q.words]
+        candidates = _intersect(words)
+        if not len(candidates[0]) or len(q.words) < 2:
+            return candidates
+        matched = set()
+        searcher = self.s.searcher()
+        matcher = q.matcher(searcher)
+        while matcher.is_active():
+            matched.add(matcher.id())
+            matcher.next()
+        keep = np.isin(candidates[0], np.fromiter(matched, dtype=np.int64, count=len(matched)))
+        return candidates[0][keep], candidates[1][keep]
+
+    def expansion(self, q: query.Query) -> Matches:
+        reader = self.s.reader()
+        if isinstance(q, query.Prefix):
+            terms = reader.expand_prefix(q.fieldname, q.text)
+        else:
+            terms = q._btexts(reader) if hasattr(q, "_btexts") else []
+        words = []
+        for term in terms:
+            words.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+            if len(words) >= MAX_EXPANSION * 4:
+                break
+        words.sort(key=lambda w: -self.s.doc_frequency(q.fieldname, w))
+        matches = [self.word([q.fieldname], w) for w in words[:MAX_EXPANSION]]
+        docs, scores = _union(matches)
+        if len(scores):  # a prefix matches many words: score it like one word
+            scores = np.minimum(scores, max(float(scores.max()) / 2, 1.0))
+        return docs, scores
+
+    def fallback(self, q: query.Query) -> Matches:
+        searcher = self.s.searcher()
+        try:
+            docs = np.array(sorted(q.docs(searcher)), dtype=np.int32)
+        except Exception:  # noqa: BLE001 - an exotic query that Whoosh cannot run matches nothing
+            return _NONE
+        docs = docs[self.s.live[docs]] if len(docs) else docs
+        return docs, np.ones(len(docs), dtype=np.float32)
+
+
+def _sum_by_doc(docs: np.ndarray, values: np.ndarray) -> Matches:
+    unique, inverse = np.unique(docs, return_inverse=True)
+    return unique.astype(np.int32), np.bincount(inverse, weights=values).astype(np.float32)
+
+
+def _union(parts: list[Matches], boost: float = 1.0) -> Matches:
+    parts = [p for p in parts if len(p[0])]
+    if not parts:
+        return _NONE
+    if len(parts) == 1:
+        docs, scores = parts[0]
+    else:
+        docs, scores = _sum_by_doc(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+    return docs, scores * boost if boost != 1.0 else scores
+
+
+def _intersect(parts: list[Matches]) -> Matches:
+    if not parts:
+        return _NONE
+    parts = sorted(parts, key=lambda p: len(p[0]))
+    docs, scores = parts[0]
+    for other_docs, other_scores in parts[1:]:
+        if not len(docs):
+            return _NONE
+        common, left, right = np.intersect1d(docs, other_docs, assume_unique=True, return_indices=True)
+        docs, scores = common.astype(np.int32), scores[left] + other_scores[right]
+    return docs, scores
+
+
+def _subtract(matches: Matches, excluded: np.ndarray) -> Matches:
+    if not len(excluded) or not len(matches[0]):
+        return matches
+    keep = ~np.isin(matches[0], excluded, assume_unique=True)
+    return matches[0][keep], matches[1][keep]
+
+
+def _add_optional(required: Matches, optional: Matches) -> Matches:
+    if not len(required[0]) or not len(optional[0]):
+        return required
+    common, left, right = np.intersect1d(required[0], optional[0], assume_unique=True, return_indices=True)
+    scores = required[1].copy()
+    scores[left] += optional[1][right]
+    return required[0], scores

@@ -1,0 +1,439 @@
+"""The Whoosh search engine: SearchRequest -> hits, facets and suggestions for one generation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from whoosh import query
+
+from searchsvc.engine.generations import current_generation
+from searchsvc.engine.highlight import highlight
+from searchsvc.engine.whoosh_query import Evaluator, make_parser, parse_user_query, query_words
+from searchsvc.engine.whoosh_snapshot import Snapshot
+from searchsvc.errors import IndexNotFoundError
+
+COLLAPSE_SECONDS = 3 * 86400
+RECENCY_HALF_LIFE_DAYS = 30.0
+SUGGEST_BELOW = 3
+# When no document matches every word of a plain query, or a long query (natural language)
+# matches fewer than RELAX_BELOW, documents matching some of the words are ranked too.
+RELAX_BELOW = 10
+RELAX_MIN_WORDS = 4
+CHECK_INTERVAL = 0.5
+DAY = 86400
+
+
+@dataclass
+class Ranking:
+    recency_weight: float = 0.3
+    quality_weight: float = 0.1
+
+
+@dataclass
+class EngineHit:
+    docnum: int
+    score: float
+    duplicates: int
+    stored: dict
+    title: str
+    excerpt: str
+    highlights: dict
+
+
+@dataclass
+class EngineResult:
+    total: int
+    hits: list[EngineHit]
+    facets: dict  # name -> (list of (value, count, selected, start, end), interval, more)
+    suggestion: str | None
+    relaxed: bool
+    generation: str
+    words: list[str]
+
+
+class WhooshEngine:
+    """Opens the current generation and reopens when ``CURRENT`` names another one."""
+
+    def __init__(self, index_dir: str | os.PathLike[str], ranking: Ranking | None = None) -> None:
+        self.index_dir = Path(index_dir)
+        self.ranking = ranking or Ranking()
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._parsers = threading.local()
+
+    # -- generations -------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """The snapshot of the generation being served (checked for a newer one twice a second)."""
+        now = time.monotonic()
+        current = self._snapshot
+        if current is not None and now - self._checked < CHECK_INTERVAL:
+            return current
+        generation = current_generation(self.index_dir)
+        self._checked = now
+        if generation is None:
+            if current is not None:
+                return current
+            raise IndexNotFoundError(str(self.index_dir))
+        if current is not None and current.name == generation.name:
+            return current
+        with self._lock:
+            if self._snapshot is None or self._snapshot.name != generation.name:
+                self._snapshot = Snapshot(generation.path, generation.name)
+            return self._snapshot
+
+    def _parser(self, snapshot: Snapshot):
+        parser = getattr(self._parsers, "parser", None)
+        if parser is None:
+            parser = make_parser(snapshot.ix.schema)
+            self._parsers.parser = parser
+        return parser
+
+    # -- search ------------------------------------------------------------------------------
+    def search(self, request) -> EngineResult:
+        s = self.snapshot()
+        q = parse_user_query(self._parser(s), request.q) if request.q.strip() else None
+        docs, scores = self._match(s, q)
+        filters = self._filter_masks(s, request, docs)
+        keep = _all_of(filters, len(docs))
+        relaxed = False
+        matched_all = int(keep.sum())
+        if q is not None and (matched_all == 0 or matched_all < RELAX_BELOW):
+            parts = Evaluator(s).relaxable_parts(q)
+            if parts and (matched_all == 0 or len(parts) >= RELAX_MIN_WORDS):
+                docs, scores = Evaluator(s).relaxed(parts)
+                filters = self._filter_masks(s, request, docs)
+                keep = _all_of(filters, len(docs))
+                relaxed = True
+        facets = self._facets(s, request, docs, filters) if request.facets else {}
+        docs, scores = docs[keep], scores[keep]
+        final = self._final_scores(s, docs, scores, q is not None)
+        order = self._order(s, request.sort, docs, final, q is not None)
+        docs, final = docs[order], final[order]
+        counts = np.ones(len(docs), dtype=np.int64)
+        if request.collapse and len(docs) > 1:
+            docs, final, counts = self._collapse(s, docs, final)
+        total = len(docs)
+        page_docs = docs[request.offset : request.offset + request.per_page]
+        words = query_words(q) if q is not None else set()
+        hits = [
+            self._hit(s, int(d), float(final[request.offset + i]), int(counts[request.offset + i]) - 1, words)
+            for i, d in enumerate(page_docs)
+        ]
+        suggestion = None
+        if q is not None and (total < SUGGEST_BELOW or relaxed):
+            suggestion = self._did_you_mean(s, request.q, matched_all if relaxed else total)
+        return EngineResult(
+            total=total,
+            hits=hits,
+            facets=facets,
+            suggestion=suggestion,
+            relaxed=relaxed,
+            generation=s.name,
+            words=sorted({w for _, w in words}),
+        )
+
+    def _match(self, s: Snapshot, q) -> tuple[np.ndarray, np.ndarray]:
+        if q is None:
+            docs = np.flatnonzero(s.live).astype(np.int32)
+            return docs, np.zeros(len(docs), dtype=np.float32)
+        return Evaluator(s).run(q)
+
+    def _filter_masks(self, s: Snapshot, request, docs: np.ndarray) -> dict[str, np.ndarray]:
+        """One boolean mask over ``docs`` per active filter, keyed by the facet it belongs to."""
+        masks: dict[str, np.ndarray] = {}
+        for facet, column, values in (
+            ("provider", s.provider, request.providers),
+            ("domain", s.domain, request.domains),
+            ("category", s.category, request.categories),
+            ("type", s.type, request.types),
+        ):
+            if values:
+                masks[facet] = np.isin(column.ords[docs], column.ords_for(values))
+        if request.topics:
+            masks["topic"] = s.topics.doc_mask(s.topics.ords_for(request.topics), s.size)[docs]
+        if request.published is not None:
+            masks["published"] = s.published[docs] == (1 if request.published else 0)
+        if request.date_from or request.date_to:
+            days = s.day[docs]
+            mask = days >= 0
+            if request.date_from:
+                mask &= days >= _epoch_day(request.date_from)
+            if request.date_to:
+                mask &= days <= _epoch_day(request.date_to)
+            masks["date"] = mask
+        return masks
+
+    def _final_scores(self, s: Snapshot, docs: np.ndarray, scores: np.ndarray, has_query: bool) -> np.ndarray:
+        """Text score times a bounded boost for recency and quality (never more than the weights)."""
+        if not has_query or not len(docs):
+            return scores
+        boost = np.ones(len(docs), dtype=np.float32)
+        if self.ranking.recency_weight and s.newest_ts:
+            ts = s.published_ts[docs]
+            age_days = np.maximum(s.newest_ts - ts, 0) / DAY
+            recency = np.where(ts >= 0, np.exp2(-age_days / RECENCY_HALF_LIFE_DAYS), 0.0)
+            boost += self.ranking.recency_weight * recency.astype(np.float32)
+        if self.ranking.quality_weight and s.quality_scale > 0:
+            quality = np.clip(s.quality[docs] / s.quality_scale, 0.0, 1.0)
+            boost += self.ranking.quality_weight * quality.astype(np.float32)
+        return scores * boost
+
+    def _order(self, s: Snapshot, sort: str, docs: np.ndarray, final: np.ndarray, has_query: bool) -> np.ndarray:
+        if not len(docs):
+            return np.empty(0, dtype=np.int64)
+        ts = s.published_ts[docs]
+        if sort == "newest" or (sort == "relevance" and not has_query):
+            return np.lexsort((-final, -ts))
+        if sort == "oldest":
+            undated = ts < 0
+            return np.lexsort((-final, np.where(undated, np.iinfo(np.int64).max, ts)))
+        if sort == "quality":
+            return np.lexsort((-ts, -final, -s.quality[docs]))
+        return np.lexsort((docs, -ts, -final))
+
+    def _collapse(self, s: Snapshot, docs: np.ndarray, final: np.ndarray):
+        """Fold syndicated copies: same normalised title, published within three days of the
+        previous copy. The first copy in result order stands for the group."""
+        keys = s.title_key.ords[docs]
+        ts = s.published_ts[docs]
+        by_key = np.lexsort((ts, keys))
+        k, t = keys[by_key], ts[by_key]
+        same = np.zeros(len(docs), dtype=bool)
+        same[1:] = (k[1:] == k[:-1]) & (k[1:] != s.title_key.empty) & (t[1:] - t[:-1] <= COLLAPSE_SECONDS)
+        group_sorted = np.cumsum(~same) - 1
+        group = np.empty(len(docs), dtype=np.int64)
+        group[by_key] = group_sorted
+        _, first = np.unique(group, return_index=True)
+        first.sort()
+        sizes = np.bincount(group)
+        return docs[first], final[first], sizes[group[first]]
+
+    def _facets(self, s: Snapshot, request, docs: np.ndarray, filters: dict[str, np.ndarray]) -> dict:
+        out = {}
+
+        def docs_for(facet: str) -> np.ndarray:
+            keep = np.ones(len(docs), dtype=bool)
+            for name, mask in filters.items():
+                if name != facet:
+                    keep &= mask
+            return docs[keep]
+
+        selected_by_facet = {
+            "provider": request.providers,
+            "domain": request.domains,
+            "topic": request.topics,
+            "category": request.categories,
+            "type": request.types,
+        }
+        for facet in request.facets:
+            subset = docs_for(facet)
+            if facet == "date":
+                out["date"] = self._date_facet(s, subset, request)
+                continue
+            if facet == "topic":
+                column, counts = s.topics, s.topics.counts(subset)
+            else:
+                column = {"provider": s.provider, "domain": s.domain, "category": s.category, "type": s.type}[facet]
+                counts = np.bincount(column.ords[subset], minlength=len(column.values))
+                if column.empty >= 0:
+                    counts[column.empty] = 0
+            out[facet] = _top_values(column, counts, selected_by_facet[facet], request.facet_size)
+        return out
+
+    def _date_facet(self, s: Snapshot, subset: np.ndarray, request):
+        days = s.day[subset]
+        days = days[days >= 0]
+        if not len(days):
+            return [], "month", False
+        first = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.min()))
+        last = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.max()))
+        span = (last - first).days
+        interval = "day" if span <= 62 else ("month" if span <= 3 * 366 else "year")
+        dates = days.astype("datetime64[D]")
+        if interval == "day":
+            buckets, counts = np.unique(dates, return_counts=True)
+            starts = [b.astype(dt.date) for b in buckets]
+            ends = starts
+        elif interval == "month":
+            buckets, counts = np.unique(dates.astype("datetime64[M]"), return_counts=True)
+            starts = [b.astype("datetime64[D]").astype(dt.date) for b in buckets]
+            ends = [(b + 1).astype("datetime64[D]").astype(dt.date) - dt.timedelta(days=1) for b in buckets]
+        else:
+            buckets, counts = np.unique(dates.astype("datetime64[Y]"), return_counts=True)
+            starts = [b.astype("datetime64[D]").astype(dt.date) for b in buckets]
+            ends = [(b + 1).astype("datetime64[D]").astype(dt.date) - dt.timedelta(days=1) for b in buckets]
+        values = []
+        low = request.date_from or dt.date.min
+        high = request.date_to or dt.date.max
+        has_range = bool(request.date_from or request.date_to)
+        for start, end, count in zip(starts, ends, counts, strict=True):
+            label = start.isoformat()[: {"day": 10, "month": 7, "year": 4}[interval]]
+            selected = has_range and start >= low and end <= high
+            values.append((label, int(count), selected, start.isoformat(), end.isoformat()))
+        return values, interval, False
+
+    def _hit(self, s: Snapshot, docnum: int, score: float, duplicates: int, words: set) -> EngineHit:
+        stored = s.stored(docnum)
+        wanted = {w for _, w in words if not w.endswith("*")}
+        prefixes = tuple(w[:-1] for _, w in words if w.endswith("*"))
+        title, excerpt, body = stored.get("title", ""), stored.get("excerpt", ""), stored.get("body", "")
+        highlights = {
+            "title": highlight(title, wanted, prefixes),
+            "excerpt": highlight(excerpt, wanted, prefixes, fragment=300),
+        }
+        if body:
+            highlights["body"] = highlight(body, wanted, prefixes, fragment=200)
+        return EngineHit(
+            docnum,
+            score,
+            duplicates,
+            stored.get("stored", {}) | {"id": stored["id"]},
+            title,
+            excerpt,
+            highlights,
+        )
+
+    # -- suggestions ---------------------------------------------------------------------------
+    def _did_you_mean(self, s: Snapshot, text: str, total: int) -> str | None:
+        """A respelling of the query's words that matches more documents (with every word)."""
+        vocabulary = s.vocabulary()
+        words = text.split()
+        changed = False
+        corrected = []
+        for word in words:
+            bare = word.strip(".,;!?\"'()").lower()
+            if ":" in word or not bare.isalpha() or bare in ("and", "or", "not"):
+                corrected.append(word)
+                continue
+            replacement = vocabulary.correct(bare)
+            if replacement:
+                corrected.append(replacement)
+                changed = True
+            else:
+                corrected.append(word)
+        if not changed:
+            return None
+        suggestion = " ".join(corrected)
+        q = parse_user_query(self._parser(s), suggestion)
+        docs, _ = Evaluator(s).run(q)
+        return suggestion if len(docs) > total else None
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[dict]:
+        """Completions of the last word of ``prefix`` from titles, topics and providers."""
+        s = self.snapshot()
+        text = prefix.strip()
+        if not text:
+            return []
+        head, _, last = text.rpartition(" ")
+        lead = (head + " ") if head else ""
+        out: list[dict] = []
+        seen: set[str] = set()
+        needle = text.casefold()
+        for kind, column in (("topic", s.topics), ("provider", s.provider)):
+            for value in column.values:
+                folded = value.casefold()
+                if folded.startswith(needle) or any(part.startswith(needle) for part in folded.split()):
+                    if folded not in seen:
+                        seen.add(folded)
+                        out.append({"text": value, "kind": kind})
+        for word, _ in s.vocabulary().complete(last, limit):
+            completion = lead + word
+            if completion.casefold() not in seen:
+                seen.add(completion.casefold())
+                out.append({"text": completion, "kind": "word"})
+        return out[:limit]
+
+    # -- articles ------------------------------------------------------------------------------
+    def article(self, doc_id: str) -> EngineHit | None:
+        s = self.snapshot()
+        docnum = s.docnum_of(doc_id)
+        if docnum is None:
+            return None
+        return self._hit(s, docnum, 0.0, 0, set())
+
+    def more_like_this(self, doc_id: str, limit: int = 5) -> list[EngineHit]:
+        """The article's own related entries first, then articles sharing its distinctive words."""
+        s = self.snapshot()
+        docnum = s.docnum_of(doc_id)
+        if docnum is None:
+            return []
+        stored = s.stored(docnum)
+        out: list[EngineHit] = []
+        seen = {docnum}
+        related = list(stored.get("stored", {}).get("related_ids", []))
+        parent = stored.get("stored", {}).get("related_to")
+        if parent:
+            related.insert(0, parent)
+        for other in related:
+            other_doc = s.docnum_of(other)
+            if other_doc is not None and other_doc not in seen:
+                seen.add(other_doc)
+                out.append(self._hit(s, other_doc, 0.0, 0, set()))
+        if len(out) >= limit:
+            return out[:limit]
+        from searchsvc.engine.schema import text_analyzer
+
+        text = stored.get("title", "") + " " + stored.get("excerpt", "")
+        terms = {t.text for t in text_analyzer()(text)}
+        ranked = sorted(terms, key=lambda w: s.doc_frequency("title", w) + s.doc_frequency("excerpt", w) or 10**9)
+        chosen = [w for w in ranked if s.doc_frequency("title", w) + s.doc_frequency("excerpt", w) > 1][:12]
+        if not chosen:
+            return out
+        q = query.Or(
+            [query.Or([query.Term(f, w) for f in ("title", "excerpt", "topics_text", "body")]) for w in chosen]
+        )
+        docs, scores = Evaluator(s).run(q)
+        order = np.argsort(-scores, kind="stable")
+        own_key = s.title_key.ords[docnum]
+        for position in order:
+            candidate = int(docs[position])
+            if candidate in seen or s.title_key.ords[candidate] == own_key:
+                continue
+            seen.add(candidate)
+            out.append(self._hit(s, candidate, float(scores[position]), 0, set()))
+            if len(out) >= limit:
+                break
+        return out
+
+    def stats(self) -> dict:
+        s = self.snapshot()
+        return {"documents": s.count, "generation": s.name}
+
+
+def _all_of(masks: dict[str, np.ndarray], size: int) -> np.ndarray:
+    keep = np.ones(size, dtype=bool)
+    for mask in masks.values():
+        keep &= mask
+    return keep
+
+
+def _epoch_day(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days
+
+
+def _top_values(column, counts: np.ndarray, selected: tuple[str, ...], size: int):
+    nonzero = np.flatnonzero(counts)
+    more = len(nonzero) > size
+    if len(nonzero) > size:
+        part = nonzero[np.argpartition(-counts[nonzero], size - 1)[:size]]
+    else:
+        part = nonzero
+    chosen = sorted(part.tolist(), key=lambda i: (-int(counts[i]), column.values[i].casefold()))
+    selected_ords = set(column.ords_for(selected).tolist()) if selected else set()
+    values = [(column.values[i], int(counts[i]), i in selected_ords, None, None) for i in chosen]
+    listed = set(chosen)
+    for i in sorted(selected_ords - listed):
+        values.append((column.values[i], int(counts[i]), True, None, None))
+    # selected values that are not in the index at all still show, with a zero count
+    known = {column.values[i].casefold() for i in selected_ords}
+    for value in selected:
+        if value.casefold() not in known:
+            values.append((value, 0, True, None, None))
+    return values, None, more

@@ -1,0 +1,251 @@
+"""One index generation opened for searching: the Whoosh index, its per-document values as numpy
+arrays, and postings cached as arrays. Shared by every thread; each thread has its own reader."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length
+
+from searchsvc.engine.schema import SEARCH_FIELDS
+from searchsvc.engine.whoosh_writer import INDEX_NAME
+
+_LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
+_EMPTY = (np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32))
+POSTINGS_CACHE_ENTRIES = 4_000_000
+
+
+class ValueColumn:
+    """A string column as ordinals into a sorted list of distinct values."""
+
+    def __init__(self, raw: list[bytes]) -> None:
+        distinct = sorted(set(raw))
+        self.values = [v.decode("utf-8", "replace") for v in distinct]
+        lookup = {v: i for i, v in enumerate(distinct)}
+        self.ords = np.fromiter((lookup[v] for v in raw), dtype=np.int32, count=len(raw))
+        self._by_lower: dict[str, list[int]] = {}
+        for i, value in enumerate(self.values):
+            self._by_lower.setdefault(value.casefold(), []).append(i)
+        self.empty = lookup.get(b"", -1)
+
+    def ords_for(self, wanted: tuple[str, ...]) -> np.ndarray:
+        """Ordinals of the values asked for (matched exactly, else case-insensitively)."""
+        found: list[int] = []
+        for value in wanted:
+            found.extend(self._by_lower.get(value.casefold(), []))
+        return np.array(sorted(set(found)), dtype=np.int32)
+
+
+class MultiValueColumn:
+    """A multi-valued string column (values joined by \\x1f) in CSR form."""
+
+    def __init__(self, raw: list[bytes]) -> None:
+        split = [v.split(b"\x1f") if v else [] for v in raw]
+        distinct = sorted({t for parts in split for t in parts})
+        self.values = [v.decode("utf-8", "replace") for v in distinct]
+        lookup = {v: i for i, v in enumerate(distinct)}
+        lengths = np.fromiter((len(p) for p in split), dtype=np.int64, count=len(split))
+        self.indptr = np.zeros(len(split) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=self.indptr[1:])
+        self.ords = np.fromiter((lookup[t] for parts in split for t in parts), dtype=np.int32)
+        self.doc_of = np.repeat(np.arange(len(split), dtype=np.int32), lengths)
+        self._by_lower: dict[str, list[int]] = {}
+        for i, value in enumerate(self.values):
+            self._by_lower.setdefault(value.casefold(), []).append(i)
+        self._masks: dict[tuple[int, ...], np.ndarray] = {}
+
+    def ords_for(self, wanted: tuple[str, ...]) -> np.ndarray:
+        found: list[int] = []
+        for value in wanted:
+            found.extend(self._by_lower.get(value.casefold(), []))
+        return np.array(sorted(set(found)), dtype=np.int32)
+
+    def doc_mask(self, ords: np.ndarray, size: int) -> np.ndarray:
+        key = tuple(int(o) for o in ords)
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.zeros(size, dtype=bool)
+            mask[self.doc_of[np.isin(self.ords, ords)]] = True
+            if len(self._masks) < 256:
+                self._masks[key] = mask
+        return mask
+
+    def counts(self, docs: np.ndarray) -> np.ndarray:
+        """How many of ``docs`` carry each value."""
+        starts, ends = self.indptr[docs], self.indptr[docs + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(len(self.values), dtype=np.int64)
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+        return np.bincount(self.ords[offsets], minlength=len(self.values))
+
+
+class Snapshot:
+    """A generation opened for searching. Built once per generation and process."""
+
+    def __init__(self, folder: Path, name: str) -> None:
+        self.folder = folder
+        self.name = name
+        self.ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
+        self._local = threading.local()
+        self._cache: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._cache_size = 0
+        self._cache_lock = threading.Lock()
+        self._vocabulary = None
+        self._vocabulary_lock = threading.Lock()
+        reader = self.reader()
+        self.size = reader.doc_count_all()
+        self.leaves = [(leaf, offset) for leaf, offset in reader.leaf_readers()]
+        self.live = np.ones(self.size, dtype=bool)
+        for leaf, offset in self.leaves:
+            deleted = list(leaf.deleted_docs_set()) if leaf.has_deletions() else []
+            if deleted:
+                self.live[np.array(deleted, dtype=np.int64) + offset] = False
+        self.count = int(self.live.sum())
+        self.provider = ValueColumn(self._column(reader, "provider"))
+        self.domain = ValueColumn(self._column(reader, "domain"))
+        self.category = ValueColumn(self._column(reader, "category"))
+        self.type = ValueColumn(self._column(reader, "type"))
+        self.title_key = ValueColumn(self._column(reader, "title_key"))
+        self.topics = MultiValueColumn(self._column(reader, "topics"))
+        self.published_ts = np.array(self._column(reader, "published_ts"), dtype=np.int64)
+        self.quality = np.array(self._column(reader, "quality"), dtype=np.int32)
+        self.published = np.array(self._column(reader, "published"), dtype=np.int8)
+        self.is_related = np.array(self._column(reader, "is_related"), dtype=np.int8)
+        dated = self.published_ts[(self.published_ts >= 0) & self.live]
+        self.newest_ts = int(dated.max()) if len(dated) else 0
+        self.day = np.where(self.published_ts >= 0, self.published_ts // 86400, -1).astype(np.int32)
+        self.lengths = {field: self._lengths(field) for field in SEARCH_FIELDS}
+        self.average_length = {
+            field: max(float(self.lengths[field][self.live].mean()) if self.count else 1.0, 1.0)
+            for field in SEARCH_FIELDS
+        }
+        known_quality = self.quality[(self.quality >= 0) & self.live]
+        self.quality_scale = float(np.percentile(known_quality, 95)) if len(known_quality) else 0.0
+
+    def _column(self, reader, name: str) -> list:
+        return list(reader.column_reader(name))
+
+    def _lengths(self, field: str) -> np.ndarray:
+        out = np.zeros(self.size, dtype=np.float32)
+        for leaf, offset in self.leaves:
+            perdoc = leaf._perdoc
+            column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+            if column is None:
+                continue
+            raw = np.frombuffer(bytes(column), dtype=np.uint8) if hasattr(column, "__bytes__") else None
+            if raw is None:
+                raw = np.fromiter(column, dtype=np.uint8, count=leaf.doc_count_all())
+            out[offset : offset + len(raw)] = _LENGTH_TABLE[raw]
+        return out
+
+    def reader(self):
+        """This thread's reader of this generation."""
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self.ix.reader()
+            self._local.reader = reader
+        return reader
+
+    def searcher(self):
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self.ix.searcher()
+            self._local.searcher = searcher
+        return searcher
+
+    def postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Live document numbers (sorted) and term frequencies of ``text`` in ``field``."""
+        key = (field, text)
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        docs_parts, freq_parts = [], []
+        for leaf, offset in self.leaves_for_thread():
+            try:
+                matcher = leaf.postings(field, text)
+            except TermNotFound:
+                continue
+            ids, weights = _read_all(matcher)
+            if len(ids):
+                docs_parts.append(ids + offset)
+                freq_parts.append(weights)
+        if not docs_parts:
+            result = _EMPTY
+        else:
+            docs = np.concatenate(docs_parts).astype(np.int32)
+            freqs = np.concatenate(freq_parts).astype(np.float32)
+            keep = self.live[docs]
+            result = (docs[keep], freqs[keep]) if not keep.all() else (docs, freqs)
+        with self._cache_lock:
+            self._cache[key] = result
+            self._cache_size += len(result[0]) + 1
+            while self._cache_size > POSTINGS_CACHE_ENTRIES and self._cache:
+                _, old = self._cache.popitem(last=False)
+                self._cache_size -= len(old[0]) + 1
+        return result
+
+    def leaves_for_thread(self):
+        leaves = getattr(self._local, "leaves", None)
+        if leaves is None:
+            leaves = list(self.reader().leaf_readers())
+            self._local.leaves = leaves
+        return leaves
+
+    def doc_frequency(self, field: str, text: str) -> int:
+        return len(self.postings(field, text)[0])
+
+    def stored(self, docnum: int) -> dict:
+        return self.reader().stored_fields(int(docnum))
+
+    def docnum_of(self, doc_id: str) -> int | None:
+        docs, _ = self.postings("id", doc_id)
+        return int(docs[0]) if len(docs) else None
+
+    def vocabulary(self):
+        """Words of titles and topics with their document frequencies (built on first use)."""
+        with self._vocabulary_lock:
+            if self._vocabulary is None:
+                from searchsvc.engine.spelling import Vocabulary
+
+                reader = self.reader()
+                words = [
+                    (term.decode("utf-8") if isinstance(term, bytes) else term, info.doc_frequency())
+                    for term, info in reader.iter_field("spelling")
+                ]
+                self._vocabulary = Vocabulary(words)
+            return self._vocabulary
+
+    def close(self) -> None:
+        for name in ("reader", "searcher"):
+            thing = getattr(self._local, name, None)
+            if thing is not None:
+                thing.close()
+
+
+def _read_all(matcher) -> tuple[np.ndarray, np.ndarray]:
+    """All ids and weights of a leaf matcher, block by block where the codec allows."""
+    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
+        ids_parts, weight_parts = [], []
+        while not matcher._atend:
+            matcher._read_ids()
+            matcher._read_weights()
+            ids_parts.append(np.asarray(matcher._ids, dtype=np.int64))
+            weight_parts.append(np.asarray(matcher._weights, dtype=np.float32))
+            matcher._next_block()
+        return np.concatenate(ids_parts), np.concatenate(weight_parts)
+    ids, weights = [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float32)

@@ -1,0 +1,283 @@
+"""Index a source tree: find files, skip unchanged ones, parse the rest in parallel, resolve
+duplicate URLs, and write a new index generation that replaces the current one atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from searchsvc import engine
+from searchsvc.documents import Article, iter_article_paths, parse_article
+from searchsvc.engine.generations import (
+    BuildLock,
+    current_generation,
+    link_generation,
+    new_generation,
+    publish_generation,
+    remove_old_generations,
+)
+from searchsvc.errors import DocumentError
+from searchsvc.report import DocumentFailure, IndexReport
+
+MANIFEST = "manifest.json"
+PARALLEL_PARSE_THRESHOLD = 2000
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class FileEntry:
+    size: int
+    mtime_ns: int
+    sha1: str
+    ids: list[str] = field(default_factory=list)
+    failure: str = ""
+    line: int = 0
+    display: str = ""
+
+
+@dataclass
+class Manifest:
+    files: dict[str, FileEntry] = field(default_factory=dict)
+    # id -> [path, is_top_level, mtime_ns] of the file whose article the index holds
+    owners: dict[str, list] = field(default_factory=dict)
+    # id -> files that also carry the id but lost to the owner
+    shadowed: dict[str, list[str]] = field(default_factory=dict)
+    report: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, folder: Path) -> Manifest:
+        try:
+            data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return cls()
+        files = {path: FileEntry(*entry) for path, entry in data.get("files", {}).items()}
+        return cls(files, data.get("owners", {}), data.get("shadowed", {}), data.get("report", {}))
+
+    def save(self, folder: Path) -> None:
+        data = {
+            "files": {
+                path: [e.size, e.mtime_ns, e.sha1, e.ids, e.failure, e.line, e.display]
+                for path, e in self.files.items()
+            },
+            "owners": self.owners,
+            "shadowed": self.shadowed,
+            "report": self.report,
+        }
+        tmp = folder / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, folder / MANIFEST)
+
+
+def read_manifest(index_dir: str | os.PathLike[str]) -> Manifest | None:
+    generation = current_generation(index_dir)
+    return Manifest.load(generation.path) if generation else None
+
+
+@dataclass
+class _Parsed:
+    key: str
+    display: str
+    size: int
+    mtime_ns: int
+    sha1: str
+    articles: list[Article] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    failure: DocumentFailure | None = None
+
+
+def _read_and_parse(job: tuple[str, str]) -> _Parsed:
+    key, display = job
+    try:
+        info = os.stat(key)
+        with open(key, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        return _Parsed(key, display, 0, 0, "", failure=DocumentFailure(display, f"cannot read: {exc.strerror}"))
+    parsed = _Parsed(key, display, info.st_size, info.st_mtime_ns, hashlib.sha1(data).hexdigest())
+    try:
+        result = parse_article(display, data)
+    except DocumentError as exc:
+        parsed.failure = DocumentFailure(display, exc.reason, exc.line)
+        return parsed
+    parsed.articles = result.articles
+    parsed.warnings = result.warnings
+    return parsed
+
+
+def parse_files(jobs: Sequence[tuple[str, str]], progress: Progress | None = None) -> list[_Parsed]:
+    """Parse files (in worker processes when there are many), in the order given."""
+    results: list[_Parsed] = []
+    if len(jobs) >= PARALLEL_PARSE_THRESHOLD and (os.cpu_count() or 1) > 1:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(min(os.cpu_count() or 1, 4)) as pool:
+            for parsed in pool.imap(_read_and_parse, jobs, chunksize=256):
+                results.append(parsed)
+                if progress and len(results) % 1000 == 0:
+                    progress(len(results), len(jobs))
+    else:
+        for parsed in map(_read_and_parse, jobs):
+            results.append(parsed)
+            if progress and len(results) % 1000 == 0:
+                progress(len(results), len(jobs))
+    if progress:
+        progress(len(results), len(jobs))
+    return results
+
+
+def check_sources(sources: Iterable[str], progress: Progress | None = None) -> IndexReport:
+    """Parse every file and report what an index run would, without writing anything."""
+    started = time.time()
+    jobs = [(os.path.abspath(p), str(p)) for p in iter_article_paths(sources)]
+    report = IndexReport(started_at=started, full=True)
+    manifest = Manifest()
+    for parsed in parse_files(jobs, progress):
+        _record(parsed, manifest, report, {})
+    report.added = len(jobs) - report.failed
+    report.seconds = time.time() - started
+    report.finished_at = time.time()
+    return report
+
+
+def build_index(
+    sources: Iterable[str],
+    index_dir: str | os.PathLike[str],
+    full: bool = False,
+    lock_timeout: float = 30.0,
+    progress: Progress | None = None,
+) -> IndexReport:
+    """Bring the index at ``index_dir`` up to date with ``sources`` and publish a new generation."""
+    sources = [str(s) for s in sources]
+    with BuildLock(index_dir, lock_timeout):
+        remove_old_generations(index_dir)
+        return _build_locked(sources, Path(index_dir), full, progress)
+
+
+def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Progress | None) -> IndexReport:
+    started = time.time()
+    current = current_generation(index_dir)
+    full = full or current is None
+    old = Manifest() if full else Manifest.load(current.path)
+    report = IndexReport(full=full, started_at=started)
+
+    found: dict[str, str] = {}
+    for path in iter_article_paths(sources):
+        found.setdefault(os.path.abspath(path), str(path))
+
+    manifest = Manifest(owners=dict(old.owners), shadowed={k: list(v) for k, v in old.shadowed.items()})
+    to_parse: dict[str, str] = {}
+    for key, display in found.items():
+        entry = old.files.get(key)
+        if entry is None:
+            to_parse[key] = display
+            continue
+        try:
+            info = os.stat(key)
+        except OSError:
+            to_parse[key] = display
+            continue
+        if info.st_size == entry.size and info.st_mtime_ns == entry.mtime_ns:
+            manifest.files[key] = entry
+        else:
+            to_parse[key] = display
+    gone = [key for key in old.files if key not in found]
+
+    # Release what deleted and re-parsed files held; files that lost those ids get another look.
+    delete_ids: set[str] = set()
+    for key in gone + [k for k in to_parse if k in old.files]:
+        for doc_id in old.files[key].ids:
+            owner = manifest.owners.get(doc_id)
+            if owner and owner[0] == key:
+                del manifest.owners[doc_id]
+                delete_ids.add(doc_id)
+                for other in manifest.shadowed.pop(doc_id, []):
+                    if other in manifest.files and other != key:
+                        to_parse.setdefault(other, manifest.files[other].display)
+            elif doc_id in manifest.shadowed:
+                manifest.shadowed[doc_id] = [p for p in manifest.shadowed[doc_id] if p != key]
+    if not full and not to_parse and not gone:
+        report.unchanged = len(manifest.files)
+        report.failures = [
+            DocumentFailure(e.display, e.failure, e.line or None) for e in manifest.files.values() if e.failure
+        ]
+        report.generation = current.name
+        report.documents = engine.document_count(current.path)
+        report.finished_at = time.time()
+        report.seconds = report.finished_at - started
+        return report
+    jobs = sorted(to_parse.items())
+    parsed_files = parse_files(jobs, progress)
+
+    winners: dict[str, Article] = {}
+    for parsed in parsed_files:
+        _record(parsed, manifest, report, winners)
+    for parsed in parsed_files:
+        previous = old.files.get(parsed.key)
+        if parsed.failure and not (previous and previous.failure == parsed.failure.reason):
+            continue  # counted as failed only
+        if previous is None:
+            report.added += 1
+        elif previous.sha1 == parsed.sha1 and previous.failure == (parsed.failure.reason if parsed.failure else ""):
+            report.unchanged += 1
+        else:
+            report.updated += 1
+    report.deleted = len(gone)
+    report.unchanged += len(manifest.files) - len(parsed_files)
+    # unchanged files that failed before still fail
+    reparsed = {p.key for p in parsed_files}
+    for key, entry in manifest.files.items():
+        if entry.failure and key not in reparsed:
+            report.failures.append(DocumentFailure(entry.display, entry.failure, entry.line or None))
+
+    articles = list(winners.values())
+    delete_ids -= set(winners)
+    generation = new_generation(index_dir)
+    if full:
+        engine.write_full(generation.path, articles)
+    else:
+        link_generation(current, generation)
+        (generation.path / MANIFEST).unlink(missing_ok=True)
+        engine.write_changes(generation.path, sorted(delete_ids), articles)
+    report.articles = len(articles)
+    report.documents = engine.document_count(generation.path)
+    report.generation = generation.name
+    report.finished_at = time.time()
+    report.seconds = report.finished_at - started
+    manifest.report = report.to_dict()
+    manifest.save(generation.path)
+    publish_generation(index_dir, generation)
+    return report
+
+
+def _record(parsed: _Parsed, manifest: Manifest, report: IndexReport, winners: dict[str, Article]) -> None:
+    """Add one parsed file to the manifest, deciding which article owns each id."""
+    entry = FileEntry(parsed.size, parsed.mtime_ns, parsed.sha1, display=parsed.display)
+    manifest.files[parsed.key] = entry
+    report.warnings.extend(parsed.warnings)
+    if parsed.failure:
+        entry.failure, entry.line = parsed.failure.reason, parsed.failure.line or 0
+        report.failures.append(parsed.failure)
+        return
+    for article in parsed.articles:
+        if article.id in entry.ids:  # a related entry repeating its own article's URL
+            report.duplicates += 1
+            continue
+        entry.ids.append(article.id)
+        claim = [parsed.key, not article.is_related, parsed.mtime_ns]
+        owner = manifest.owners.get(article.id)
+        if owner is None or owner[0] == parsed.key:
+            manifest.owners[article.id] = claim
+            winners[article.id] = article
+            continue
+        report.duplicates += 1
+        if (claim[1], claim[2], claim[0]) > (owner[1], owner[2], owner[0]):
+            manifest.shadowed.setdefault(article.id, []).append(owner[0])
+            manifest.owners[article.id] = claim
+            winners[article.id] = article
+        else:
+            manifest.shadowed.setdefault(article.id, []).append(parsed.key)
