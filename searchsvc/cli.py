@@ -237,7 +237,7 @@ def render_results_text(results) -> list[str]:
     first = results.request.offset + 1
     last = results.request.offset + len(results.hits)
     lines = [
-        f"{results.total} results ({results.took_ms:.1f} ms)"
+        f"{results.total} result{'' if results.total == 1 else 's'} ({results.took_ms:.1f} ms)"
         + (f", showing {first}-{last}" if results.hits else "")
         + (" [query relaxed: not every word matched]" if results.relaxed else "")
     ]

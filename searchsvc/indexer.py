@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from searchsvc import engine
+from searchsvc.build_workers import ShardWorkers
 from searchsvc.documents import Article, iter_article_paths, parse_article
 from searchsvc.engine.generations import (
     BuildLock,
@@ -27,6 +28,7 @@ from searchsvc.report import DocumentFailure, IndexReport
 
 MANIFEST = "manifest.json"
 PARALLEL_PARSE_THRESHOLD = 2000
+PARALLEL_BUILD_THRESHOLD = 4000
 Progress = Callable[[int, int], None]
 
 
@@ -211,11 +213,44 @@ def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Pro
         report.seconds = report.finished_at - started
         return report
     jobs = sorted(to_parse.items())
-    parsed_files = parse_files(jobs, progress)
+    workers = None
+    if full and len(jobs) >= PARALLEL_BUILD_THRESHOLD and _cpus() > 1:
+        workers = ShardWorkers(jobs, _cpus(), progress)
+        parsed_files = workers.parsed
+    else:
+        parsed_files = parse_files(jobs, progress)
 
     winners: dict[str, Article] = {}
     for parsed in parsed_files:
         _record(parsed, manifest, report, winners)
+    _count_changes(parsed_files, old, manifest, report)
+    report.deleted = len(gone)
+
+    delete_ids -= set(winners)
+    generation = new_generation(index_dir)
+    if workers is not None:
+        report.articles = workers.write(generation.path, manifest.owners)
+    elif full:
+        articles = list(winners.values())
+        engine.write_full(generation.path, articles)
+        report.articles = len(articles)
+    else:
+        articles = list(winners.values())
+        report.articles = len(articles)
+        link_generation(current, generation)
+        (generation.path / MANIFEST).unlink(missing_ok=True)
+        engine.write_changes(generation.path, sorted(delete_ids), articles)
+    report.documents = engine.document_count(generation.path)
+    report.generation = generation.name
+    report.finished_at = time.time()
+    report.seconds = report.finished_at - started
+    manifest.report = report.to_dict()
+    manifest.save(generation.path)
+    publish_generation(index_dir, generation)
+    return report
+
+
+def _count_changes(parsed_files: list[_Parsed], old: Manifest, manifest: Manifest, report: IndexReport) -> None:
     for parsed in parsed_files:
         previous = old.files.get(parsed.key)
         if parsed.failure and not (previous and previous.failure == parsed.failure.reason):
@@ -226,7 +261,6 @@ def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Pro
             report.unchanged += 1
         else:
             report.updated += 1
-    report.deleted = len(gone)
     report.unchanged += len(manifest.files) - len(parsed_files)
     # unchanged files that failed before still fail
     reparsed = {p.key for p in parsed_files}
@@ -234,24 +268,9 @@ def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Pro
         if entry.failure and key not in reparsed:
             report.failures.append(DocumentFailure(entry.display, entry.failure, entry.line or None))
 
-    articles = list(winners.values())
-    delete_ids -= set(winners)
-    generation = new_generation(index_dir)
-    if full:
-        engine.write_full(generation.path, articles)
-    else:
-        link_generation(current, generation)
-        (generation.path / MANIFEST).unlink(missing_ok=True)
-        engine.write_changes(generation.path, sorted(delete_ids), articles)
-    report.articles = len(articles)
-    report.documents = engine.document_count(generation.path)
-    report.generation = generation.name
-    report.finished_at = time.time()
-    report.seconds = report.finished_at - started
-    manifest.report = report.to_dict()
-    manifest.save(generation.path)
-    publish_generation(index_dir, generation)
-    return report
+
+def _cpus() -> int:
+    return max(1, min(len(os.sched_getaffinity(0)), 4))
 
 
 def _record(parsed: _Parsed, manifest: Manifest, report: IndexReport, winners: dict[str, Article]) -> None:
@@ -281,3 +300,15 @@ def _record(parsed: _Parsed, manifest: Manifest, report: IndexReport, winners: d
             winners[article.id] = article
         else:
             manifest.shadowed.setdefault(article.id, []).append(parsed.key)
+
+
+def index_articles(articles: Sequence[Article], index_dir: str | os.PathLike[str], lock_timeout: float = 30.0) -> str:
+    """Publish a new generation holding exactly ``articles`` (made in memory, not read from
+    files; used to index judged test collections). Returns the generation's name."""
+    with BuildLock(index_dir, lock_timeout):
+        remove_old_generations(index_dir)
+        generation = new_generation(index_dir)
+        engine.write_full(generation.path, list(articles))
+        Manifest(report={"articles": len(articles), "finished_at": time.time()}).save(generation.path)
+        publish_generation(index_dir, generation)
+        return generation.name

@@ -38,6 +38,7 @@ PARAMETERS = (
     "collapse",
 )
 MAX_PAGE = 1000
+MAX_QUERY_LENGTH = 4000
 
 
 @dataclass(frozen=True)
@@ -235,13 +236,13 @@ def parse_request(
         return tuple(out)
 
     q = (one("q") or "").strip()
-    if len(q) > 1000:
-        raise QueryError("Parameter 'q' is longer than 1000 characters; shorten the query.", "q")
+    if len(q) > MAX_QUERY_LENGTH:
+        raise QueryError(f"Parameter 'q' is longer than {MAX_QUERY_LENGTH} characters; shorten the query.", "q")
     sort = one("sort") or "relevance"
     if sort not in SORTS:
         raise QueryError(f"Parameter 'sort' must be one of {', '.join(SORTS)}; got {sort!r}.", "sort")
     page = _integer(one("page"), "page", 1, 1, MAX_PAGE)
-    per_page = _integer(one("per_page"), "per_page", 10, 1, page_size_max)
+    per_page = _integer(one("per_page"), "per_page", min(10, page_size_max), 1, page_size_max)
     size = _integer(one("facet_size"), "facet_size", facet_size, 1, 1000)
     date_from = _date(one("from"), "from")
     date_to = _date(one("to"), "to")
@@ -283,7 +284,10 @@ def _integer(raw: str | None, name: str, default: int, low: int, high: int) -> i
     if raw is None:
         return default
     try:
-        value = int(raw)
+        text = raw.strip()
+        if not (text.isascii() and text.lstrip("-").isdigit()):
+            raise ValueError(raw)
+        value = int(text)
     except ValueError:
         raise QueryError(
             f"Parameter {name!r} must be a whole number from {low} to {high}; got {raw!r}.", name
@@ -391,10 +395,6 @@ class SearchService:
 
 def to_hit(raw) -> Hit:
     data = raw.stored
-    ts = data.get("published_ts", -1)
-    published = (
-        dt.datetime.fromtimestamp(ts, dt.UTC).isoformat().replace("+00:00", "Z") if ts is not None and ts >= 0 else None
-    )
     return Hit(
         id=data["id"],
         title=raw.title,
@@ -402,7 +402,7 @@ def to_hit(raw) -> Hit:
         url=data.get("url", ""),
         provider=data.get("provider", ""),
         domain=data.get("domain", ""),
-        published=published,
+        published=data.get("published_at"),
         topics=list(data.get("topics", [])),
         image=data.get("image", ""),
         score=round(float(raw.score), 4),

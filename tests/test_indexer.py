@@ -461,8 +461,8 @@ def test_build_killed_mid_write_keeps_the_previous_generation_and_the_next_build
                 assert child.poll() is None, f"build ended before it was killed: {child.stderr.read()!r}"
                 assert time.monotonic() < deadline, "the build never started a new generation"
                 time.sleep(0.005)
-            # let the segment writer processes start, so the kill lands in the middle of writing
-            while not any(unfinished.glob("segments-*")) and time.monotonic() < deadline:
+            # wait until the worker processes write their segments, so the kill lands mid-write
+            while not (unfinished / "_MAIN_0.toc").exists() and time.monotonic() < deadline:
                 time.sleep(0.005)
             assert child.poll() is None, "build finished before it could be killed"
         finally:
@@ -484,7 +484,7 @@ def test_build_killed_mid_write_keeps_the_previous_generation_and_the_next_build
     assert generation_names(index_dir) == ["gen-000001", "gen-000002"]
     assert current_generation(index_dir).name == "gen-000002"
     assert current_count(index_dir) == 6004
-    assert not any(Path(index_dir, "gen-000002").glob("segments-*"))
+    assert not Path(index_dir, "gen-000002", "MAIN.tmp").exists()
 
 
 # --- the build lock --------------------------------------------------------------------------

@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from searchsvc.engine.whoosh_writer import INDEX_NAME, write_changes, write_full
+from searchsvc.engine.whoosh_writer import (
+    INDEX_NAME,
+    commit_segments,
+    create_index,
+    write_changes,
+    write_full,
+    write_segment,
+)
 
 
 def _open(folder: Path):
@@ -42,4 +49,13 @@ def open_engine(settings):
     return WhooshEngine(settings.index_dir, ranking)
 
 
-__all__ = ["document_count", "open_engine", "top_values", "write_changes", "write_full"]
+__all__ = [
+    "commit_segments",
+    "create_index",
+    "document_count",
+    "open_engine",
+    "top_values",
+    "write_changes",
+    "write_full",
+    "write_segment",
+]

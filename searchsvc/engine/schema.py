@@ -24,6 +24,8 @@ USER_FIELDS = {
 }
 
 
+# published_ts of an article without a date (any real date, 1970 or not, is above it)
+NO_DATE = -(2**62)
 TOKEN_PATTERN = r"\w+(?:[.'’]\w+)*"
 PLAIN_TOKEN_PATTERN = r"\w+"
 
@@ -129,7 +131,7 @@ def make_schema() -> fields.Schema:
         type=fields.COLUMN(columns.VarBytesColumn()),
         topics=fields.COLUMN(columns.VarBytesColumn()),  # values joined by \x1f
         title_key=fields.COLUMN(columns.VarBytesColumn()),
-        published_ts=fields.COLUMN(columns.NumericColumn("q", default=-1)),  # -1: no date
+        published_ts=fields.COLUMN(columns.NumericColumn("q", default=NO_DATE)),
         quality=fields.COLUMN(columns.NumericColumn("i", default=-1)),  # integers only
         heat=fields.COLUMN(columns.NumericColumn("i", default=0)),
         published=fields.COLUMN(columns.NumericColumn("b", default=-1)),  # 1, 0, -1 unknown

@@ -19,6 +19,10 @@ K1 = 1.2
 B = {"title": 0.5, "topics_text": 0.3, "excerpt": 0.75, "body": 0.75}
 MAX_EXPANSION = 64
 _FIELD_PREFIX = re.compile(r"(\w+):")
+_LOWERCASE = re.compile(r"[a-z]")
+SHOUTED_WORDS = 5
+_ONLY_EXCLUSIONS = re.compile(r"^\s*(?:-\S+\s*)+$")
+_ONLY_EXCLUSIONS_PREFIX = re.compile(r"(?<![^\s(])-(?=\S)")
 _SYNTAX = re.compile(r"[\"()\[\]{}^~*:+\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")
 
 Matches = tuple[np.ndarray, np.ndarray]  # sorted document numbers, scores
@@ -32,17 +36,26 @@ def make_parser(schema):
         if user_name != field:
             aliases.setdefault(field, []).append(user_name)
     parser.add_plugin(qparser.FieldAliasPlugin(aliases))
-    parser.add_plugin(qparser.PlusMinusPlugin())
+    # +word / -word only at the start of a word: "covid-19" and "well-known" are words
+    parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+(?=\S)", minusexpr=r"(?<![^\s(])-(?=\S)"))
     parser.remove_plugin_class(qparser.BoostPlugin)
     parser.remove_plugin_class(qparser.RangePlugin)
+    # only trailing-* prefixes: a '?' ends a question, it is not a wildcard
+    parser.remove_plugin_class(qparser.WildcardPlugin)
+    parser.add_plugin(qparser.PrefixPlugin())
     return parser
 
 
 def parse_user_query(parser, text: str) -> query.Query:
     """Parse what a user typed. Never raises: unreadable syntax is searched as plain words."""
     text = _FIELD_PREFIX.sub(lambda m: m.group(0) if m.group(1) in USER_FIELDS else m.group(1) + " ", text)
+    if not _LOWERCASE.search(text) and len(text.split()) >= SHOUTED_WORDS:
+        text = text.lower()  # a long all-capitals query is prose: its AND/OR/NOT are words
     try:
         parsed = parser.parse(text)
+        if isinstance(parsed, query.qcore._NullQuery) and _ONLY_EXCLUSIONS.match(text):
+            # "-word" alone: everything except the word, as "NOT word" means
+            parsed = parser.parse(_ONLY_EXCLUSIONS_PREFIX.sub("NOT ", text))
         if not _has_error(parsed):
             return parsed
     except Exception:  # noqa: BLE001 - any parser failure falls back to plain words
@@ -121,32 +134,30 @@ class Evaluator:
             return self.expansion(q)
         return self.fallback(q)
 
-    def relaxable_parts(self, q: query.Query) -> list[query.Query] | None:
-        """The parts of a plain multi-word query (an And of words), which may be relaxed;
-        None for a query with explicit syntax (phrases, NOT, fields, OR)."""
-        if not isinstance(q, query.And) or len(q.subqueries) < 2:
+    def relaxable_parts(self, q: query.Query) -> tuple[list[query.Query], list[query.Query]] | None:
+        """The required parts and the excluded parts of an And query, which may be relaxed to
+        "some of the parts"; None for anything else."""
+        negative: list[query.Query] = []
+        while isinstance(q, query.AndNot):  # "a b -c" parses as AndNot(And(a, b), c)
+            negative.append(q.b)
+            q = q.a
+        if not isinstance(q, query.And):
             return None
-        for child in q.subqueries:
-            if isinstance(child, query.Term) and child.fieldname in SEARCH_FIELDS:
-                continue
-            if isinstance(child, query.Or) and self._word_unit(child) is not None:
-                continue
+        positive = [c for c in q.subqueries if not isinstance(c, query.Not)]
+        negative += [c.query for c in q.subqueries if isinstance(c, query.Not)]
+        if len(positive) < 2:
             return None
-        return list(q.subqueries)
+        return positive, negative
 
-    def relaxed(self, parts: list[query.Query]) -> Matches:
-        """Documents matching any part, scored by the parts they match times the share of parts
-        they match (so a document with every word still ranks first)."""
-        matches = [self.run(part) for part in parts]
-        matches = [m for m in matches if len(m[0])]
-        if not matches:
-            return _NONE
-        docs = np.concatenate([m[0] for m in matches])
-        scores = np.concatenate([m[1] for m in matches])
-        unique, inverse = np.unique(docs, return_inverse=True)
-        total = np.bincount(inverse, weights=scores)
-        matched = np.bincount(inverse)
-        return unique.astype(np.int32), (total * matched / len(parts)).astype(np.float32)
+    def relaxed(self, parts: list[query.Query], excluded: list[query.Query] = ()) -> Matches:
+        """Documents matching any part (and no excluded one), scored by the sum of the parts they
+        match: BM25 over the query's words as a bag, so a document with more (and rarer) words
+        ranks higher. A coordination factor (share of parts matched) was measured to cost MAP on
+        the judged collections (benchmarks/relevance.py) and is not applied."""
+        result = _union([self.run(part) for part in parts])
+        for part in excluded:
+            result = _subtract(result, self.run(part)[0])
+        return result
 
     def _word_unit(self, q: query.Or) -> tuple[list[str], str] | None:
         """An Or of one word over several search fields, scored together as BM25F."""
@@ -180,10 +191,12 @@ class Evaluator:
             docs, tf = parts_docs[0], parts_tf[0]
         else:
             docs, tf = _sum_by_doc(np.concatenate(parts_docs), np.concatenate(parts_tf))
-        df = len(docs)
-        idf = math.log(1.0 + (s.count - df + 0.5) / (df + 0.5))
+        idf = self.idf(len(docs))
         scores = (idf * boost) * tf * (K1 + 1.0) / (tf + K1)
         return docs, scores.astype(np.float32)
+
+    def idf(self, df: int) -> float:
+        return math.log(1.0 + (self.s.count - df + 0.5) / (df + 0.5))
 
     def phrase(self, q: query.Phrase) -> Matches:
         words = [self.word([q.fieldname], w) for w in q.words]

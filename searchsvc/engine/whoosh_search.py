@@ -21,6 +21,7 @@ from searchsvc.errors import IndexNotFoundError
 COLLAPSE_SECONDS = 3 * 86400
 RECENCY_HALF_LIFE_DAYS = 30.0
 SUGGEST_BELOW = 3
+SUGGEST_MAX_WORDS = 6
 # When no document matches every word of a plain query, or a long query (natural language)
 # matches fewer than RELAX_BELOW, documents matching some of the words are ranked too.
 RELAX_BELOW = 10
@@ -106,8 +107,8 @@ class WhooshEngine:
         matched_all = int(keep.sum())
         if q is not None and (matched_all == 0 or matched_all < RELAX_BELOW):
             parts = Evaluator(s).relaxable_parts(q)
-            if parts and (matched_all == 0 or len(parts) >= RELAX_MIN_WORDS):
-                docs, scores = Evaluator(s).relaxed(parts)
+            if parts and (matched_all == 0 or len(parts[0]) >= RELAX_MIN_WORDS):
+                docs, scores = Evaluator(s).relaxed(*parts)
                 filters = self._filter_masks(s, request, docs)
                 keep = _all_of(filters, len(docs))
                 relaxed = True
@@ -128,7 +129,7 @@ class WhooshEngine:
         ]
         suggestion = None
         if q is not None and (total < SUGGEST_BELOW or relaxed):
-            suggestion = self._did_you_mean(s, request.q, matched_all if relaxed else total)
+            suggestion = self._did_you_mean(s, request, matched_all if relaxed else total)
         return EngineResult(
             total=total,
             hits=hits,
@@ -162,7 +163,7 @@ class WhooshEngine:
             masks["published"] = s.published[docs] == (1 if request.published else 0)
         if request.date_from or request.date_to:
             days = s.day[docs]
-            mask = days >= 0
+            mask = s.has_date[docs]
             if request.date_from:
                 mask &= days >= _epoch_day(request.date_from)
             if request.date_to:
@@ -178,7 +179,7 @@ class WhooshEngine:
         if self.ranking.recency_weight and s.newest_ts:
             ts = s.published_ts[docs]
             age_days = np.maximum(s.newest_ts - ts, 0) / DAY
-            recency = np.where(ts >= 0, np.exp2(-age_days / RECENCY_HALF_LIFE_DAYS), 0.0)
+            recency = np.where(s.has_date[docs], np.exp2(-age_days / RECENCY_HALF_LIFE_DAYS), 0.0)
             boost += self.ranking.recency_weight * recency.astype(np.float32)
         if self.ranking.quality_weight and s.quality_scale > 0:
             quality = np.clip(s.quality[docs] / s.quality_scale, 0.0, 1.0)
@@ -186,14 +187,15 @@ class WhooshEngine:
         return scores * boost
 
     def _order(self, s: Snapshot, sort: str, docs: np.ndarray, final: np.ndarray, has_query: bool) -> np.ndarray:
+        """Positions of ``docs`` in result order; articles without a date last when sorting by date."""
         if not len(docs):
             return np.empty(0, dtype=np.int64)
         ts = s.published_ts[docs]
+        undated = ~s.has_date[docs]
         if sort == "newest" or (sort == "relevance" and not has_query):
-            return np.lexsort((-final, -ts))
+            return np.lexsort((-final, -ts, undated))
         if sort == "oldest":
-            undated = ts < 0
-            return np.lexsort((-final, np.where(undated, np.iinfo(np.int64).max, ts)))
+            return np.lexsort((-final, ts, undated))
         if sort == "quality":
             return np.lexsort((-ts, -final, -s.quality[docs]))
         return np.lexsort((docs, -ts, -final))
@@ -248,8 +250,7 @@ class WhooshEngine:
         return out
 
     def _date_facet(self, s: Snapshot, subset: np.ndarray, request):
-        days = s.day[subset]
-        days = days[days >= 0]
+        days = s.day[subset][s.has_date[subset]]
         if not len(days):
             return [], "month", False
         first = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.min()))
@@ -301,10 +302,13 @@ class WhooshEngine:
         )
 
     # -- suggestions ---------------------------------------------------------------------------
-    def _did_you_mean(self, s: Snapshot, text: str, total: int) -> str | None:
-        """A respelling of the query's words that matches more documents (with every word)."""
+    def _did_you_mean(self, s: Snapshot, request, total: int) -> str | None:
+        """A respelling of the query's words that matches more documents (every word, under the
+        same filters). Only for queries of a few words: long ones are prose, and get relaxed."""
+        words = request.q.split()
+        if len(words) > SUGGEST_MAX_WORDS:
+            return None
         vocabulary = s.vocabulary()
-        words = text.split()
         changed = False
         corrected = []
         for word in words:
@@ -321,9 +325,9 @@ class WhooshEngine:
         if not changed:
             return None
         suggestion = " ".join(corrected)
-        q = parse_user_query(self._parser(s), suggestion)
-        docs, _ = Evaluator(s).run(q)
-        return suggestion if len(docs) > total else None
+        docs, _ = Evaluator(s).run(parse_user_query(self._parser(s), suggestion))
+        matching = int(_all_of(self._filter_masks(s, request, docs), len(docs)).sum())
+        return suggestion if matching > total else None
 
     def suggest(self, prefix: str, limit: int = 10) -> list[dict]:
         """Completions of the last word of ``prefix`` from titles, topics and providers."""
@@ -422,10 +426,12 @@ def _top_values(column, counts: np.ndarray, selected: tuple[str, ...], size: int
     nonzero = np.flatnonzero(counts)
     more = len(nonzero) > size
     if len(nonzero) > size:
-        part = nonzero[np.argpartition(-counts[nonzero], size - 1)[:size]]
+        # every value counted at least as often as the size-th one, then ordered exactly
+        threshold = np.partition(counts[nonzero], len(nonzero) - size)[len(nonzero) - size]
+        part = nonzero[counts[nonzero] >= threshold]
     else:
         part = nonzero
-    chosen = sorted(part.tolist(), key=lambda i: (-int(counts[i]), column.values[i].casefold()))
+    chosen = sorted(part.tolist(), key=lambda i: (-int(counts[i]), column.values[i].casefold()))[:size]
     selected_ords = set(column.ords_for(selected).tolist()) if selected else set()
     values = [(column.values[i], int(counts[i]), i in selected_ords, None, None) for i in chosen]
     listed = set(chosen)

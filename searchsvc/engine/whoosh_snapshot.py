@@ -13,7 +13,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from searchsvc.engine.schema import SEARCH_FIELDS
+from searchsvc.engine.schema import NO_DATE, SEARCH_FIELDS
 from searchsvc.engine.whoosh_writer import INDEX_NAME
 
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
@@ -105,7 +105,7 @@ class Snapshot:
         self.leaves = [(leaf, offset) for leaf, offset in reader.leaf_readers()]
         self.live = np.ones(self.size, dtype=bool)
         for leaf, offset in self.leaves:
-            deleted = list(leaf.deleted_docs_set()) if leaf.has_deletions() else []
+            deleted = list(leaf.deleted_docs_set) if leaf.has_deletions() else []
             if deleted:
                 self.live[np.array(deleted, dtype=np.int64) + offset] = False
         self.count = int(self.live.sum())
@@ -119,9 +119,10 @@ class Snapshot:
         self.quality = np.array(self._column(reader, "quality"), dtype=np.int32)
         self.published = np.array(self._column(reader, "published"), dtype=np.int8)
         self.is_related = np.array(self._column(reader, "is_related"), dtype=np.int8)
-        dated = self.published_ts[(self.published_ts >= 0) & self.live]
+        self.has_date = self.published_ts != NO_DATE
+        dated = self.published_ts[self.has_date & self.live]
         self.newest_ts = int(dated.max()) if len(dated) else 0
-        self.day = np.where(self.published_ts >= 0, self.published_ts // 86400, -1).astype(np.int32)
+        self.day = np.where(self.has_date, self.published_ts // 86400, 0).astype(np.int32)
         self.lengths = {field: self._lengths(field) for field in SEARCH_FIELDS}
         self.average_length = {
             field: max(float(self.lengths[field][self.live].mean()) if self.count else 1.0, 1.0)

@@ -3,10 +3,6 @@ with one ordinary writer for an incremental update."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import pickle
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,11 +11,10 @@ from whoosh.codec import whoosh3
 from whoosh.writing import SegmentWriter
 
 from searchsvc.documents import Article
-from searchsvc.engine.schema import make_schema
+from searchsvc.engine.schema import NO_DATE, make_schema
 
 INDEX_NAME = "MAIN"
 WRITER_MB = 256
-PARALLEL_THRESHOLD = 4000
 
 
 def _cached_reader(self, fieldname, column):
@@ -49,7 +44,7 @@ def new_codec() -> whoosh3.W3Codec:
 
 def article_fields(article: Article) -> dict:
     """The Whoosh document for one article."""
-    ts = int(article.published_at.timestamp()) if article.published_at else -1
+    ts = int(article.published_at.timestamp()) if article.published_at else NO_DATE
     flag = -1 if article.published is None else int(article.published)
     return {
         "id": article.id,
@@ -78,7 +73,7 @@ def article_fields(article: Article) -> dict:
             "topics": article.topics,
             "category": article.category,
             "type": article.type,
-            "published_ts": ts,
+            "published_at": _iso(article),
             "quality": article.quality,
             "heat": article.heat,
             "published": article.published,
@@ -91,58 +86,48 @@ def article_fields(article: Article) -> dict:
     }
 
 
+def _iso(article: Article) -> str | None:
+    if article.published_at is None:
+        return None
+    return article.published_at.isoformat().replace("+00:00", "Z")
+
+
 def create_index(folder: Path) -> None:
     whoosh_index.create_in(str(folder), make_schema(), indexname=INDEX_NAME)
 
 
-def write_full(folder: Path, articles: Sequence[Article], processes: int | None = None) -> None:
-    """Write all articles into the empty index in ``folder``, one segment per process."""
+def write_full(folder: Path, articles: Sequence[Article]) -> None:
+    """Write all articles into a new, empty index in ``folder`` (one process)."""
     create_index(folder)
-    processes = processes or min(os.cpu_count() or 1, 4)
-    if len(articles) < PARALLEL_THRESHOLD or processes < 2:
-        ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
-        writer = SegmentWriter(ix, codec=new_codec(), limitmb=WRITER_MB)
-        try:
-            for article in articles:
-                writer.add_document(**article_fields(article))
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(merge=False)
-        return
-    segments = _write_segments_in_parallel(folder, articles, processes)
+    ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
+    writer = SegmentWriter(ix, codec=new_codec(), limitmb=WRITER_MB)
+    try:
+        for article in articles:
+            writer.add_document(**article_fields(article))
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit(merge=False)
+
+
+def write_segment(folder: Path, articles: Sequence[Article]):
+    """Write articles as one new segment of the index in ``folder`` without publishing it;
+    returns the segment, to be passed to commit_segments. Safe to run in several processes."""
+    ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
+    writer = SegmentWriter(ix, _lk=False, codec=new_codec(), limitmb=WRITER_MB)
+    for article in articles:
+        writer.add_document(**article_fields(article))
+    # the temporary folder is shared by all segment writers: commit_segments removes it
+    return writer._finalize_segment()
+
+
+def commit_segments(folder: Path, segments: Sequence) -> None:
+    """Make segments written by write_segment part of the index in ``folder``."""
     ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
     writer = ix.writer()
     writer._close_segment()
-    writer._commit_toc(list(writer.segments) + segments)
+    writer._commit_toc(list(writer.segments) + [s for s in segments if s.doc_count_all()])
     writer._finish()
-
-
-def _write_segments_in_parallel(folder: Path, articles: Sequence[Article], processes: int):
-    context = multiprocessing.get_context("fork")
-    with tempfile.TemporaryDirectory(prefix="segments-", dir=folder) as scratch:
-        results = [Path(scratch) / f"segment-{n}.pickle" for n in range(processes)]
-        workers = []
-        for n in range(processes):
-            part = range(n, len(articles), processes)
-            proc = context.Process(target=_write_segment, args=(str(folder), articles, part, str(results[n])))
-            proc.start()
-            workers.append(proc)
-        for proc in workers:
-            proc.join()
-        failed = [p.exitcode for p in workers if p.exitcode != 0]
-        if failed:
-            raise RuntimeError(f"an index writer process failed (exit codes {failed})")
-        return [pickle.loads(path.read_bytes()) for path in results]
-
-
-def _write_segment(folder: str, articles: Sequence[Article], part: range, result: str) -> None:
-    ix = whoosh_index.open_dir(folder, indexname=INDEX_NAME)
-    writer = SegmentWriter(ix, _lk=False, codec=new_codec(), limitmb=WRITER_MB)
-    for position in part:
-        writer.add_document(**article_fields(articles[position]))
-    segment = writer._finalize_segment()  # the parent's writer removes the shared temp folder
-    Path(result).write_bytes(pickle.dumps(segment))
 
 
 def write_changes(folder: Path, delete_ids: Sequence[str], articles: Sequence[Article]) -> None:

@@ -1,0 +1,294 @@
+"""What the benchmark scripts share: where things are, corpus preparation, parsing the corpus the
+way the indexer does, measuring a process tree's memory, and printing aligned tables."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from searchsvc.documents import Article, iter_article_paths, parse_article
+from searchsvc.errors import DocumentError
+
+REPO_DIR = Path(__file__).resolve().parents[1]
+SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+MAKE_CORPUS = SHARED_DIR / "bench" / "make_corpus.py"
+QUERIES_FILE = SHARED_DIR / "bench" / "queries.jsonl"
+DEFAULT_CORPUS = Path("/work/data/news-all")
+MB = 1024 * 1024
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr, so stdout holds only the tables."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- corpus ------------------------------------------------------------------------------------
+
+
+def count_article_files(corpus: Path) -> int:
+    return sum(1 for _ in iter_article_paths([corpus]))
+
+
+def generate_corpus(out: Path, n: int = 0) -> None:
+    """Write ``n`` articles (0: all) with the shared make_corpus.py."""
+    command = [sys.executable, str(MAKE_CORPUS), "--out", str(out)]
+    if n:
+        command[2:2] = ["--n", str(n)]
+    log(f"generating corpus: {' '.join(command)}")
+    subprocess.run(command, check=True)
+
+
+def prepare_corpus(corpus: Path, n: int, subset_dir: Path) -> Path:
+    """The corpus to measure: ``corpus`` itself (generated if missing), or an ``n``-article subset
+    in ``subset_dir`` (generated unless it is there) when ``n`` is smaller than the corpus."""
+    if not corpus.is_dir():
+        generate_corpus(corpus, n)
+        return corpus
+    if n:
+        available = count_article_files(corpus)
+        if n < available:
+            if not subset_dir.is_dir():
+                partial = subset_dir.with_name(subset_dir.name + ".partial")
+                shutil.rmtree(partial, ignore_errors=True)
+                generate_corpus(partial, n)
+                partial.rename(subset_dir)
+            return subset_dir
+        log(f"--n {n} covers all {available} files of {corpus}: using it as is")
+    return corpus
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without SEARCHSVC_* settings, so a benchmark measures the defaults."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("SEARCHSVC_")}
+
+
+# -- parsing (the same parser and the same duplicate rule as searchsvc.indexer) -------------------
+
+
+@dataclass
+class ParsedCorpus:
+    articles: list[Article]
+    files: int
+    failures: int
+    duplicates: int
+    seconds: float
+
+
+def parse_corpus(corpus: Path) -> ParsedCorpus:
+    """Parse every file in one process. When several articles share an id, the indexer's rule
+    picks the winner: a top-level article over a related entry, then the newer file, then the
+    path that sorts last."""
+    started = time.perf_counter()
+    winners: dict[str, tuple[tuple[bool, int, str], Article]] = {}
+    files = failures = duplicates = 0
+    for path in iter_article_paths([corpus]):
+        files += 1
+        try:
+            parsed = parse_article(path)
+            mtime_ns = path.stat().st_mtime_ns
+        except (DocumentError, OSError):
+            failures += 1
+            continue
+        key = os.path.abspath(path)
+        for article in parsed.articles:
+            rank = (not article.is_related, mtime_ns, key)
+            held = winners.get(article.id)
+            if held is not None:
+                duplicates += 1
+                if held[0] >= rank:
+                    continue
+            winners[article.id] = (rank, article)
+    articles = [article for _, article in winners.values()]
+    return ParsedCorpus(articles, files, failures, duplicates, time.perf_counter() - started)
+
+
+# -- memory of a process tree --------------------------------------------------------------------
+
+
+def _children_by_parent() -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        # the command name may contain spaces and parentheses: fields start after the last ')'
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        out.setdefault(ppid, []).append(int(name))
+    return out
+
+
+def process_tree(root: int) -> list[int]:
+    children = _children_by_parent()
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def process_rss(pid: int) -> int | None:
+    """Resident set size in bytes, from the kernel's counters (cheap to read)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * PAGE_SIZE
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def process_pss(pid: int) -> int | None:
+    """Proportional set size in bytes (RSS where smaps_rollup is unavailable). The kernel walks
+    the page tables for this: about 20-30 ms per GB, so it is read less often than RSS."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return process_rss(pid)
+
+
+class TreeMemorySampler:
+    """Samples a process tree in a thread. Every ``interval`` seconds: RSS of each process (the
+    largest single one is kept). The tree's PSS sum (the largest is kept) is read every
+    ``pss_interval`` seconds, and whenever the tree's RSS sum has grown by 5 % since the last PSS
+    reading, so short runs and the peak are caught without walking page tables 20 times a second."""
+
+    def __init__(self, pid: int, interval: float = 0.05, pss_interval: float = 0.05) -> None:
+        self.pid = pid
+        self.interval = interval
+        self.pss_interval = max(pss_interval, interval)
+        self.peak_tree_pss = 0
+        self.peak_process_rss = 0
+        self.cpu_seconds = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        started = time.thread_time()
+        next_pss, rss_at_pss = 0.0, 0
+        while not self._stop.is_set():
+            tree = process_tree(self.pid)
+            sizes = [size for size in map(process_rss, tree) if size is not None]
+            rss_sum = sum(sizes)
+            self.peak_process_rss = max([self.peak_process_rss, *sizes])
+            now = time.monotonic()
+            if now >= next_pss or rss_sum > rss_at_pss * 1.05:
+                next_pss, rss_at_pss = now + self.pss_interval, rss_sum
+                pss = sum(size for size in map(process_pss, tree) if size is not None)
+                self.peak_tree_pss = max(self.peak_tree_pss, pss)
+            self._stop.wait(self.interval)
+        self.cpu_seconds = time.thread_time() - started
+
+
+@dataclass
+class Measured:
+    command: list[str]
+    seconds: float
+    returncode: int
+    stdout: str
+    stderr: str
+    peak_tree_pss: int
+    peak_process_rss: int
+    sampler_cpu_seconds: float
+
+    @property
+    def pss_mb(self) -> float:
+        return self.peak_tree_pss / MB
+
+    @property
+    def rss_mb(self) -> float:
+        return self.peak_process_rss / MB
+
+    def check(self) -> Measured:
+        if self.returncode != 0:
+            command = " ".join(self.command)
+            raise SystemExit(f"{command} failed with exit status {self.returncode}:\n{self.stderr}{self.stdout}")
+        return self
+
+
+def run_measured(
+    command: Sequence[str], cwd: Path | None = None, interval: float = 0.05, pss_interval: float = 0.05
+) -> Measured:
+    """Run a command; its wall time and the peak memory of its process tree."""
+    log(f"$ {' '.join(command)}")
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        list(command), cwd=cwd, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    with TreeMemorySampler(proc.pid, interval, pss_interval) as sampler:
+        stdout, stderr = proc.communicate()
+    seconds = time.perf_counter() - started
+    return Measured(
+        list(command),
+        seconds,
+        proc.returncode,
+        stdout,
+        stderr,
+        sampler.peak_tree_pss,
+        sampler.peak_process_rss,
+        sampler.cpu_seconds,
+    )
+
+
+# -- numbers and tables --------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    p50: float
+    p95: float
+    p99: float
+    mean: float
+    max: float
+    count: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def summarise(values: Sequence[float]) -> Summary:
+    """Percentiles by linear interpolation between closest ranks (numpy's default)."""
+    cuts = statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else list(values) * 99
+    return Summary(cuts[49], cuts[94], cuts[98], statistics.fmean(values), max(values), len(values))
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]], align: str = "") -> str:
+    """A Markdown table with aligned columns. ``align`` has one letter per column: l or r."""
+    align = align.ljust(len(headers), "l")
+    blank = [""] * len(headers)
+    cells = [[str(h) for h in headers]]
+    cells += [(["" if c is None else str(c) for c in row] + blank)[: len(headers)] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    widths = [max(w, 3) for w in widths]
+
+    def line(row: list[str]) -> str:
+        parts = [c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(row, widths, align, strict=True)]
+        return "| " + " | ".join(parts) + " |"
+
+    rule = "| " + " | ".join(("-" * (w - 1) + ":") if a == "r" else "-" * w for w, a in zip(widths, align, strict=True))
+    return "\n".join([line(cells[0]), rule + " |", *(line(row) for row in cells[1:])])
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"

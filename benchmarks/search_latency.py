@@ -1,0 +1,254 @@
+"""Search latency benchmark: the 200 shared queries through searchsvc's SearchService (top 10 with
+snippets and every facet, as a default request does), with the result cache off and on, against
+SQLite FTS5 doing the same work on the same articles.
+
+    python benchmarks/search_latency.py                  # /tmp/bench-index, built if missing
+    python benchmarks/search_latency.py --n 5000         # a 5,000-article subset (generated)
+    python benchmarks/search_latency.py --profile        # plus cProfile of the searchsvc pass
+
+Prints Markdown tables. Timings are never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from common import (
+    DEFAULT_CORPUS,
+    QUERIES_FILE,
+    Summary,
+    fmt,
+    format_table,
+    log,
+    parse_corpus,
+    prepare_corpus,
+    run_measured,
+    summarise,
+)
+from fts5_baseline import Fts5Result, Fts5Search, build_fts5, match_expression, read_info
+
+from searchsvc.config import Settings
+from searchsvc.engine import open_engine
+from searchsvc.engine.generations import current_generation
+from searchsvc.search import SearchRequest, SearchService, parse_request
+
+WARMUP_QUERY = "inflation economy"  # not in the query set
+TARGET_P50_MS = 3.0
+
+
+def load_queries(path: Path = QUERIES_FILE) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
+        queries = [json.loads(line) for line in handle if line.strip()]
+    if any(q["q"] == WARMUP_QUERY for q in queries):
+        raise SystemExit(f"The warm-up query {WARMUP_QUERY!r} is in {path}; pick another one.")
+    return queries
+
+
+def to_request(query: dict) -> SearchRequest:
+    """The default request (top 10, snippets, every facet) with the query's filters."""
+    params = {"q": [query["q"]], "per_page": ["10"]}
+    for name in ("provider", "from", "to"):
+        if query.get(name):
+            params[name] = [query[name]]
+    return parse_request(params)
+
+
+def ensure_index(index_dir: Path, corpus: Path) -> None:
+    generation = current_generation(index_dir)
+    if generation is not None:
+        log(f"using the index at {index_dir} ({generation.name})")
+        return
+    log(f"no index at {index_dir}: building one from {corpus}")
+    command = [sys.executable, "-m", "searchsvc", "index", str(corpus), "--index", str(index_dir), "--full"]
+    measured = run_measured(command, cwd=index_dir.parent).check()
+    log(measured.stdout.strip())
+    log(f"built in {measured.seconds:.1f} s")
+
+
+def ensure_fts5(db_path: Path, corpus: Path, articles: int) -> None:
+    """Reuse ``db_path`` when it holds the same corpus with the index's article count."""
+    info = read_info(db_path)
+    if info.get("articles") == str(articles) and info.get("corpus") == str(corpus):
+        log(f"using the FTS5 database at {db_path} ({articles} articles)")
+        return
+    log(f"building the FTS5 database at {db_path} from {corpus}")
+    parsed = parse_corpus(corpus)
+    tmp = db_path.with_name(db_path.name + ".partial")
+    seconds = build_fts5(tmp, parsed.articles, {"corpus": str(corpus)})
+    os.replace(tmp, db_path)
+    log(f"parsed {len(parsed.articles)} articles in {parsed.seconds:.1f} s, inserted in {seconds:.1f} s")
+    if len(parsed.articles) != articles:
+        log(f"note: FTS5 has {len(parsed.articles)} articles, the searchsvc index {articles} documents")
+
+
+def time_each(run: Callable[[object], object], items: Sequence) -> tuple[list[float], list]:
+    """Latency in ms and result of each item, in order."""
+    latencies, results = [], []
+    for item in items:
+        started = time.perf_counter()
+        result = run(item)
+        latencies.append((time.perf_counter() - started) * 1000)
+        results.append(result)
+    return latencies, results
+
+
+def open_service(index_dir: Path, cache_size: int) -> tuple[SearchService, float]:
+    """A service with its generation loaded by a warm-up query; the seconds that took."""
+    started = time.perf_counter()
+    service = SearchService(open_engine(Settings(index_dir=str(index_dir))), cache_size=cache_size)
+    service.search(parse_request({"q": [WARMUP_QUERY]}))
+    return service, time.perf_counter() - started
+
+
+def fts5_runner(search: Fts5Search) -> Callable[[dict], Fts5Result]:
+    def run(query: dict) -> Fts5Result:
+        return search.search(query["q"], query.get("provider"), query.get("from"), query.get("to"))
+
+    return run
+
+
+def latency_row(engine: str, mode: str, summary: Summary) -> list[str]:
+    return [
+        engine,
+        mode,
+        fmt(summary.p50, 2),
+        fmt(summary.p95, 2),
+        fmt(summary.p99, 2),
+        fmt(summary.mean, 2),
+        fmt(summary.max, 2),
+    ]
+
+
+def profile_searchsvc(index_dir: Path, requests: list[SearchRequest], top: int, out: Path | None) -> str:
+    """cProfile of one pass over the requests on a freshly opened service (result cache off)."""
+    service, _ = open_service(index_dir, cache_size=0)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for request in requests:
+        service.search(request)
+    profiler.disable()
+    if out:
+        profiler.dump_stats(str(out))
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text).strip_dirs()
+    for key in ("cumulative", "tottime"):
+        text.write(f"\n### top {top} by {key}\n")
+        stats.sort_stats(key).print_stats(top)
+    return text.getvalue()
+
+
+def measure_searchsvc(index_dir: Path, requests: list[SearchRequest]) -> dict:
+    """Each request once with the result cache off, then twice with a 512-entry cache."""
+    service, open_seconds = open_service(index_dir, cache_size=0)
+    off_ms, results = time_each(service.search, requests)
+    cached = SearchService(service.engine, cache_size=512)
+    first_ms, _ = time_each(cached.search, requests)
+    second_ms, _ = time_each(cached.search, requests)
+    relaxed = sum(1 for r in results if getattr(r, "relaxed", False))
+    suggested = sum(1 for r in results if r.suggestion)
+    return {
+        "documents": service.engine.snapshot().count,
+        "open_seconds": open_seconds,
+        "totals": [r.total for r in results],
+        "remark": f"{relaxed} relaxed to fewer words, {suggested} with a did-you-mean",
+        "modes": {
+            "result cache off": off_ms,
+            "result cache 512, 1st pass": first_ms,
+            "result cache 512, 2nd pass": second_ms,
+        },
+    }
+
+
+def measure_fts5(db_path: Path, queries: list[dict]) -> dict:
+    search = Fts5Search(db_path)
+    try:
+        run = fts5_runner(search)
+        run({"q": WARMUP_QUERY})
+        latencies, results = time_each(run, queries)
+    finally:
+        search.close()
+    return {
+        "latencies": latencies,
+        "totals": [r.total for r in results],
+        "dropped": sum(1 for q in queries if not match_expression(q["q"])),
+    }
+
+
+def work_row(engine: str, run: int, totals: list[int], remark: str = "") -> list[object]:
+    return [engine, run, sum(1 for t in totals if t == 0), fmt(sum(totals) / len(totals), 0), remark]
+
+
+def target_notes(ours: Summary, base: Summary) -> str:
+    p50 = "met" if ours.p50 <= TARGET_P50_MS else "not met"
+    p95 = "met" if ours.p95 <= base.p95 else "not met"
+    return (
+        f"targets (result cache off): p50 {ours.p50:.2f} ms ≤ {TARGET_P50_MS:g} ms: {p50}; "
+        f"p95 {ours.p95:.2f} ms ≤ FTS5 p95 {base.p95:.2f} ms: {p95}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--index", type=Path, help="searchsvc index (default /tmp/bench-index; built if missing)")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help=f"articles (default {DEFAULT_CORPUS})")
+    parser.add_argument("--n", type=int, default=0, help="use an N-article subset (kept in /tmp/bench-corpus-nN)")
+    parser.add_argument("--fts5-db", type=Path, help="FTS5 database (default /tmp/bench-fts5.db; rebuilt if stale)")
+    parser.add_argument("--skip-fts5", action="store_true", help="measure searchsvc only")
+    parser.add_argument("--profile", action="store_true", help="also print a cProfile of the searchsvc pass")
+    parser.add_argument("--profile-top", type=int, default=25, help="lines per profile listing (default 25)")
+    parser.add_argument("--profile-out", type=Path, help="also write the raw profile to this file")
+    args = parser.parse_args()
+
+    suffix = f"-n{args.n}" if args.n else ""
+    corpus = prepare_corpus(args.corpus.resolve(), args.n, Path(f"/tmp/bench-corpus{suffix}"))
+    index_dir = (args.index or Path(f"/tmp/bench-index{suffix}")).resolve()
+    db_path = (args.fts5_db or Path(f"/tmp/bench-fts5{suffix}.db")).resolve()
+    ensure_index(index_dir, corpus)
+    queries = load_queries()
+    requests = [to_request(q) for q in queries]
+
+    ours = measure_searchsvc(index_dir, requests)
+    rows = [latency_row("searchsvc", mode, summarise(ms)) for mode, ms in ours["modes"].items()]
+    work = [work_row("searchsvc", len(requests), ours["totals"], ours["remark"])]
+    notes = [
+        f"index: {index_dir} ({ours['documents']:,} documents), corpus: {corpus}",
+        f"queries: {QUERIES_FILE} ({len(queries)})",
+        f"searchsvc: open + warm-up query {ours['open_seconds']:.2f} s (not counted)",
+    ]
+    if not args.skip_fts5:
+        ensure_fts5(db_path, corpus, ours["documents"])
+        base = measure_fts5(db_path, queries)
+        rows.append(latency_row("SQLite FTS5", "—", summarise(base["latencies"])))
+        work.append(work_row("SQLite FTS5", len(queries) - base["dropped"], base["totals"], "AND of all words"))
+        notes.append(f"FTS5 database: {db_path}; {base['dropped']} queries had no words and were not run")
+        notes.append(target_notes(summarise(ours["modes"]["result cache off"]), summarise(base["latencies"])))
+        only = [
+            f"{q['q']!r} ({a} vs {b})"
+            for q, a, b in zip(queries, ours["totals"], base["totals"], strict=True)
+            if (a == 0) != (b == 0)
+        ]
+        if only:
+            notes.append(f"0 results in one engine only (searchsvc vs FTS5 total): {', '.join(only)}")
+
+    print(format_table(["engine", "mode", "p50 ms", "p95 ms", "p99 ms", "mean ms", "max ms"], rows, "llrrrrr"))
+    print()
+    print(format_table(["engine", "queries run", "0 results", "mean total", ""], work, "lrrrl"))
+    print()
+    print("\n".join(notes))
+    if args.profile:
+        print()
+        print(f"## cProfile: searchsvc, {len(requests)} queries, result cache off, fresh service")
+        print(profile_searchsvc(index_dir, requests, args.profile_top, args.profile_out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Worker processes for a large full build: each parses its share of the files, keeps the
+articles, reports only their ids to the parent (which resolves duplicates across shares), and
+then writes the winning articles as one index segment. Articles never cross a process boundary,
+which keeps the parent small and saves pickling them."""
+
+from __future__ import annotations
+
+import multiprocessing
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from searchsvc import engine
+
+PROGRESS_EVERY = 1000
+
+
+@dataclass
+class ArticleStub:
+    """What the parent needs of an article to resolve duplicates."""
+
+    id: str
+    related_to: str
+
+    @property
+    def is_related(self) -> bool:
+        return bool(self.related_to)
+
+
+class ShardWorkers:
+    """Parses ``jobs`` in ``count`` processes; ``parsed`` holds the results (with stubs) in job order."""
+
+    def __init__(self, jobs: Sequence[tuple[str, str]], count: int, progress: Callable | None = None) -> None:
+        context = multiprocessing.get_context("fork")
+        self.processes = []
+        self.pipes: list[Connection] = []
+        for shard in range(count):
+            parent_end, child_end = context.Pipe()
+            process = context.Process(target=_worker, args=(jobs[shard::count], child_end), daemon=True)
+            process.start()
+            child_end.close()
+            self.processes.append(process)
+            self.pipes.append(parent_end)
+        try:
+            self.parsed = sorted(self._gather_parsed(len(jobs), progress), key=lambda p: p.key)
+        except BaseException:
+            self.close()
+            raise
+
+    def _gather_parsed(self, total: int, progress: Callable | None) -> list:
+        done = [0] * len(self.pipes)
+        results: list = []
+        waiting = set(range(len(self.pipes)))
+        while waiting:
+            ready = wait([self.pipes[i] for i in waiting])
+            for conn in ready:
+                shard = self.pipes.index(conn)
+                kind, payload = self._receive(shard)
+                if kind == "progress":
+                    done[shard] = payload
+                    if progress:
+                        progress(sum(done), total)
+                elif kind == "parsed":
+                    results.extend(payload)
+                    waiting.discard(shard)
+        if progress:
+            progress(total, total)
+        return results
+
+    def _receive(self, shard: int):
+        try:
+            kind, payload = self.pipes[shard].recv()
+        except EOFError:
+            self.processes[shard].join()
+            raise RuntimeError(f"index worker {shard} died (exit status {self.processes[shard].exitcode})") from None
+        if kind == "error":
+            raise RuntimeError(f"index worker {shard} failed:\n{payload}")
+        return kind, payload
+
+    def write(self, folder: Path, owners: dict[str, list]) -> int:
+        """Have each worker write the articles the parent chose as one segment; returns the count."""
+        try:
+            engine.create_index(folder)
+            for pipe in self.pipes:
+                pipe.send(("write", (str(folder), owners)))
+            tokens, written = [], 0
+            for shard in range(len(self.pipes)):
+                kind, (token, count) = self._receive(shard)
+                tokens.append(token)
+                written += count
+            engine.commit_segments(folder, tokens)
+            return written
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for pipe in self.pipes:
+            pipe.close()
+        for process in self.processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def _worker(jobs: Sequence[tuple[str, str]], conn: Connection) -> None:
+    from searchsvc.indexer import _read_and_parse
+
+    try:
+        kept: list = []
+        stubs = []
+        for number, job in enumerate(jobs, 1):
+            parsed = _read_and_parse(job)
+            kept.append((parsed.key, parsed.articles))
+            parsed.articles = [ArticleStub(a.id, a.related_to) for a in parsed.articles]
+            stubs.append(parsed)
+            if number % PROGRESS_EVERY == 0:
+                conn.send(("progress", number))
+        conn.send(("parsed", stubs))
+        del stubs
+        command, (folder, owners) = conn.recv()
+        chosen = []
+        for key, articles in kept:
+            for article in articles:
+                owner = owners.get(article.id)
+                if owner is not None and owner[0] == key and owner[1] == (not article.is_related):
+                    chosen.append(article)
+                    owners[article.id] = None  # a file repeating one URL writes it once
+        del kept
+        token = engine.write_segment(Path(folder), chosen)
+        conn.send(("written", (token, len(chosen))))
+    except BaseException:  # noqa: BLE001 - reported to the parent, which fails the build
+        try:
+            conn.send(("error", traceback.format_exc()))
+        except OSError:
+            pass
+    finally:
+        conn.close()

@@ -1,0 +1,196 @@
+"""``searchsvc serve``: build an index on the first start, then serve the web app under waitress,
+in one process or in several forked workers sharing one listening socket."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from searchsvc.config import Settings, load_settings
+from searchsvc.errors import SearchsvcError
+
+log = logging.getLogger("searchsvc.serve")
+
+
+def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket:
+    """A bound, listening TCP socket (IPv6 when ``host`` is an IPv6 address)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def ensure_index(settings: Settings, echo=click.echo) -> bool:
+    """Build the index from ``settings.source`` when there is none yet. True when it built one."""
+    from pathlib import Path
+
+    from searchsvc.engine.generations import current_generation
+    from searchsvc.indexer import build_index
+
+    if current_generation(settings.index_dir) is not None:
+        return False
+    missing = [s for s in settings.source if not Path(s).exists()]
+    if missing:
+        raise SearchsvcError(
+            f"No index at {settings.index_dir} and source {missing[0]} does not exist. "
+            "Give a folder of articles with --source DIR."
+        )
+    echo(f"No index at {settings.index_dir}: building it from {', '.join(settings.source)} ...")
+    report = build_index(settings.source, settings.index_dir, False, settings.lock_timeout)
+    for line in report.lines():
+        echo(line)
+    return True
+
+
+def _stop_on(signals: tuple[int, ...]) -> None:
+    """Turn the first of ``signals`` into SystemExit (waitress then closes cleanly); ignore repeats."""
+
+    def stop(signum: int, frame: Any) -> None:
+        for other in signals:
+            signal.signal(other, signal.SIG_IGN)
+        raise SystemExit(0)
+
+    for signum in signals:
+        signal.signal(signum, stop)
+
+
+def _serve_forever(settings: Settings, sock: socket.socket) -> None:
+    """Create the app (and its engine) in this process and serve ``sock`` until told to stop."""
+    import waitress
+
+    from searchsvc.web import create_app
+
+    app = create_app(settings)
+    server = waitress.create_server(app, sockets=[sock], threads=settings.threads, ident="searchsvc")
+    server.run()
+
+
+def run_server(settings: Settings, echo=click.echo) -> int:
+    """Serve until SIGINT/SIGTERM; returns the exit status."""
+    sock = listening_socket(settings.host, settings.port)
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    workers = max(1, settings.workers)
+    echo(
+        f"Serving http://{shown}:{port}/ ({workers} worker{'s' if workers > 1 else ''}, "
+        f"{settings.threads} threads each). Press Ctrl+C to stop."
+    )
+    sys.stdout.flush()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    if workers == 1:
+        _stop_on(signals)
+        try:
+            _serve_forever(settings, sock)
+        finally:
+            sock.close()
+        return 0
+    return _run_workers(settings, sock, workers, signals)
+
+
+def _run_workers(settings: Settings, sock: socket.socket, workers: int, signals: tuple[int, ...]) -> int:
+    children: set[int] = set()
+    stopping = False
+
+    def forward(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    for signum in signals:
+        signal.signal(signum, forward)
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # the worker: its own app and engine, the parent's socket
+            code = 0
+            try:
+                for signum in signals:
+                    signal.signal(signum, signal.SIG_DFL)
+                _stop_on(signals)
+                _serve_forever(settings, sock)
+            except BaseException:  # noqa: B036 - a worker must never return into the parent's code
+                traceback.print_exc()
+                code = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children.add(pid)
+    sock.close()
+    status = 0
+    while children:
+        try:
+            pid, wait_status = os.wait()
+        except ChildProcessError:
+            break
+        children.discard(pid)
+        code = os.waitstatus_to_exitcode(wait_status)
+        if not stopping:
+            # a worker died on its own: stop the others and report it, so a supervisor restarts us
+            log.error("Worker %d exited with status %d; stopping the other workers.", pid, code)
+            print(f"Worker {pid} exited with status {code}; stopping.", file=sys.stderr)
+            status = 1
+            forward(signal.SIGTERM, None)
+    return status
+
+
+@click.command("serve")
+@click.option("--host", help="Address to listen on (default: 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default: 8080; 0 picks a free one).")
+@click.option("--threads", type=int, help="Waitress threads per worker process (default: 8).")
+@click.option("--workers", type=int, help="Processes sharing the port; use the number of cores (default: 1).")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder (default: index).")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Path(),
+    help="Articles to index when there is no index yet (repeatable; default: seeds).",
+)
+@click.pass_context
+def serve_command(ctx: click.Context, host, port, threads, workers, index_dir, sources) -> None:
+    """Serve the search page and the JSON API under waitress.
+
+    On a first start with no index, builds one from the source folders before serving.
+    """
+    config = (ctx.find_root().obj or {}).get("config")  # searchsvc --config FILE serve
+    overrides = {
+        "host": host,
+        "port": port,
+        "threads": threads,
+        "workers": workers,
+        "index_dir": index_dir,
+        "source": sources or None,
+    }
+    try:
+        settings = load_settings(overrides, config_file=config)
+        if settings.workers < 1 or settings.threads < 1:
+            raise SearchsvcError("--workers and --threads must be 1 or more.")
+        ensure_index(settings)
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        status = run_server(settings)
+    except SearchsvcError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(
+            f"Cannot listen on {host or 'the configured host'}:{port}: {exc.strerror or exc}. "
+            "Choose another --port or stop the process using it."
+        ) from None
+    if status:
+        sys.exit(status)

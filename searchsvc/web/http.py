@@ -1,0 +1,71 @@
+"""HTTP caching (ETag per index generation and URL) and CORS for the API."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+
+from flask import Flask, Response, make_response, request
+
+from searchsvc import __version__
+from searchsvc.web.state import service, settings
+
+CORS_METHODS = "GET, HEAD, OPTIONS"
+CORS_MAX_AGE = "600"
+
+
+def etag_for(generation: str) -> str:
+    """A tag that changes with the index generation, the full URL and the code version."""
+    text = "\n".join((__version__, generation, request.path, request.query_string.decode("latin-1")))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def conditional(view: Callable) -> Callable:
+    """Answer 304 when If-None-Match names the current tag; tag successful answers otherwise.
+
+    The tag is checked before the view runs, so a revalidation costs no search.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        tag = etag_for(service().generation)
+        if request.if_none_match.contains_weak(tag):
+            response = Response(status=304)
+        else:
+            response = make_response(view(*args, **kwargs))
+            if response.status_code != 200:
+                return response
+        response.set_etag(tag)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+    return wrapper
+
+
+def no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _cors(response: Response) -> Response:
+    origins = settings().cors_origins
+    if not origins or not request.path.startswith("/api/"):
+        return response
+    response.vary.add("Origin")
+    origin = request.headers.get("Origin")
+    if not origin or not ("*" in origins or origin in origins):
+        return response
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Expose-Headers"] = "ETag"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+        wanted = request.headers.get("Access-Control-Request-Headers")
+        if wanted:
+            response.headers["Access-Control-Allow-Headers"] = wanted
+        response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
+    return response
+
+
+def register(app: Flask) -> None:
+    app.after_request(_cors)

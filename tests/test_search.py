@@ -1,0 +1,823 @@
+"""search: SearchRequest -> SearchResults on a real index of the hand-made corpus in
+search_fixtures (query syntax, filters, facets, sorting, paging, collapse, relaxed matching,
+more-like-this, autocomplete, ranking blend, generation switches and the result cache).
+
+Unless a test says otherwise the service ranks by text relevance only (recency_weight and
+quality_weight 0) and has no result cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from search_fixtures import (  # noqa: F401 - fixtures register by being imported
+    CORPUS,
+    ID,
+    TOTAL_DOCUMENTS,
+    Doc,
+    build_corpus_index,
+    default_service,
+    exact_service,
+    facet_counts,
+    name_of,
+    names,
+    request,
+    search_index_fixture,
+    service_fixture,
+    write_article_file,
+)
+
+from searchsvc.engine import whoosh_search
+from searchsvc.errors import QueryError
+from searchsvc.indexer import build_index
+from searchsvc.search import MAX_QUERY_LENGTH, SearchRequest, parse_request
+
+
+def found(results) -> set[str]:
+    return set(names(results))
+
+
+# --- query syntax ------------------------------------------------------------------------------
+
+
+def test_two_words_match_only_articles_containing_both(service):
+    results = service.search(request(q="solar battery"))
+
+    assert (results.total, names(results)) == (1, ["s01"])
+    assert results.relaxed is False
+
+
+def test_or_matches_articles_containing_either_word(service):
+    results = service.search(request(q="solar OR battery"))
+
+    assert results.total == 3
+    assert found(results) == {"s01", "s02", "s03"}
+
+
+@pytest.mark.parametrize("q", ["solar NOT battery", "solar -battery", "solar ANDNOT battery"])
+def test_not_and_minus_exclude_articles_with_the_word(service, q):
+    results = service.search(request(q=q))
+
+    assert (results.total, names(results)) == (1, ["s02"])
+
+
+def test_not_alone_matches_every_article_without_the_word(service):
+    results = service.search(request(q="NOT rocket", collapse="false"))
+
+    assert results.total == TOTAL_DOCUMENTS - 3
+    assert not {"s12", "s13", "s14"} & found(service.search(request(q="NOT rocket", per_page="100")))
+
+
+def test_minus_word_alone_matches_the_same_articles_as_not_word(service):
+    minus = service.search(request(q="-rocket", collapse="false"))
+    negated = service.search(request(q="NOT rocket", collapse="false"))
+
+    assert minus.total == negated.total == TOTAL_DOCUMENTS - 3
+
+
+def test_quoted_phrase_needs_the_words_adjacent_and_in_order(service):
+    phrase = service.search(request(q='"heat pumps"'))
+    words = service.search(request(q="heat pumps"))
+
+    assert (phrase.total, names(phrase)) == (1, ["s04"])
+    assert words.total == 2
+    assert found(words) == {"s04", "s05"}
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("lithium", {"r02", "s03"}),
+        ("title:lithium", {"r02"}),
+        ("excerpt:lithium", {"s03"}),
+        ("body:arrays", {"s01"}),
+        ("topic:politics", {"s07", "s09"}),
+        ("topics:politics", {"s07", "s09"}),
+        ('topic:"computer vision"', {"s06"}),
+        ("provider:polar", {"s07", "s08", "s15", "s16", "s17"}),
+        ('provider:"Polar Press"', {"s07", "s08", "s15", "s16", "s17"}),
+        ("domain:greenwire", {"r01", "s02", "s09", "s10", "s14"}),
+        ("domain:greenwire.example", {"r01", "s02", "s09", "s10", "s14"}),
+        ("title:(solar OR battery)", {"s01", "s02", "s03"}),
+    ],
+)
+def test_field_value_searches_only_that_field(service, q, expected):
+    results = service.search(request(q=q, per_page="50"))
+
+    assert found(results) == expected
+    assert results.total == len(expected)
+
+
+def test_prefix_star_matches_every_word_starting_with_the_prefix(service):
+    results = service.search(request(q="batter*"))
+
+    assert found(results) == {"s01", "s03"}
+    by_name = {name_of(hit.id): hit for hit in results.hits}
+    assert by_name["s01"].highlights["title"] == "Solar panels and <mark>batteries</mark> power remote villages"
+    assert by_name["s03"].highlights["title"] == "<mark>Battery</mark> recycling plant breaks ground"
+
+
+@pytest.mark.parametrize("q", ["police", "policing", "polices"])
+def test_words_are_stemmed_so_police_finds_policing(service, q):
+    results = service.search(request(q=q))
+
+    assert found(results) == {"s06", "s07"}
+
+
+@pytest.mark.parametrize("q", ["café", "cafe", "CAFÉ"])
+def test_accents_and_case_are_folded(service, q):
+    results = service.search(request(q=q))
+
+    assert found(results) == {"s08", "s09"}
+
+
+@pytest.mark.parametrize("q", ["villages:solar", "solar:panels", "Villages:solar"])
+def test_unknown_field_is_searched_as_words(service, q):
+    results = service.search(request(q=q))
+
+    assert (results.total, names(results)) == (1, ["s01"])
+    assert results.relaxed is False
+
+
+@pytest.mark.parametrize(
+    ("q", "total"),
+    [
+        ("((((", 0),
+        ('"unclosed', 0),
+        ("AND", 0),
+        ("OR", 0),
+        ("NOT", 0),
+        ("title:", 0),
+        (":", 0),
+        ("\\", 0),
+        ('""', 0),
+        ("()", 0),
+        ("[a TO b]", 0),
+        ("x" * 1000, 0),
+        ("\x00", 0),
+        ("(solar", 2),
+        ("solar)", 2),
+        ("solar AND", 2),
+        ("OR solar", 2),
+        ('"solar battery', 1),
+        ('title:"solar', 2),
+    ],
+)
+def test_unreadable_syntax_never_raises_and_falls_back_to_words(service, q, total):
+    results = service.search(request(q=q))
+
+    assert results.total == total
+    assert len(results.hits) == min(total, 10)
+
+
+@pytest.mark.parametrize("q", ["*", "*:*", "title:*", "?", "s?lar", "~", "^", "solar^2", "solar~2", "a:b:c", "::"])
+def test_wildcard_and_operator_characters_never_raise(service, q):
+    results = service.search(request(q=q, per_page="50"))
+
+    assert 0 <= results.total <= TOTAL_DOCUMENTS
+    assert len(results.hits) == results.total
+
+
+def test_query_longer_than_the_limit_is_a_query_error():
+    assert request(q="x" * MAX_QUERY_LENGTH).q == "x" * MAX_QUERY_LENGTH
+    with pytest.raises(QueryError) as info:
+        request(q="x" * (MAX_QUERY_LENGTH + 1))
+
+    assert str(info.value) == f"Parameter 'q' is longer than {MAX_QUERY_LENGTH} characters; shorten the query."
+    assert info.value.parameter == "q"
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+
+def test_several_providers_mean_any_of_them_matched_case_insensitively(service):
+    results = service.search(request(provider=["daily planet", "POLAR PRESS"], per_page="50", collapse="false"))
+
+    assert results.total == 9
+    assert found(results) == {"s01", "s04", "s11", "s12", "s07", "s08", "s15", "s16", "s17"}
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"domain": "techtimes.example"}, {"r02", "s03", "s05", "s06", "s13", "s18"}),
+        (
+            {"domain": ["TECHTIMES.EXAMPLE", "polarpress.example"]},
+            {"r02", "s03", "s05", "s06", "s13", "s18"} | {"s07", "s08", "s15", "s16", "s17"},
+        ),
+        ({"topic": ["food", "Politics"]}, {"s07", "s08", "s09"}),
+        ({"topic": "Computer Vision"}, {"s06"}),
+        ({"category": "blog"}, {"s04", "s05", "s08", "s17", "s18"}),
+        ({"type": "video"}, {"s03"}),
+        ({"published": "false"}, {"s03", "s06"}),
+        ({"q": "solar", "provider": "green wire"}, {"s02"}),
+        ({"provider": "Nobody News"}, set()),
+    ],
+)
+def test_filter_keeps_only_articles_with_the_value(service, params, expected):
+    results = service.search(request(per_page="50", collapse="false", **params))
+
+    assert found(results) == expected
+    assert results.total == len(expected)
+
+
+def test_published_true_excludes_false_and_unknown_flags(service):
+    results = service.search(request(published="true", per_page="50", collapse="false"))
+
+    assert results.total == 15
+    assert not found(results) & {"s03", "s06", "s17", "r01", "r02"}
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        # s15 is published at 23:30 UTC on 2022-06-30, s16 at 00:00 UTC on 2022-07-01
+        ({"to": "2022-06-30"}, ["s15", "s14", "s13", "s12"]),
+        ({"to": "2022-06"}, ["s15", "s14", "s13", "s12"]),
+        ({"from": "2022-07-01"}, ["s16"]),
+        ({"from": "2022-07", "to": "2022-07"}, ["s16"]),
+        ({"from": "2022-06-30", "to": "2022-06-30"}, ["s15"]),
+        ({"from": "2022-04-02", "to": "2022-04-12"}, ["s14", "s13"]),
+        ({"from": "2022", "to": "2022"}, ["s16", "s15", "s14", "s13", "s12"]),
+        ({"from": "2023"}, []),
+    ],
+)
+def test_from_and_to_are_inclusive_utc_days_and_exclude_undated_articles(service, dates, expected):
+    params = {"from_" if k == "from" else k: v for k, v in dates.items()}
+    results = service.search(request(topic="space", collapse="false", **params))
+
+    assert names(results) == expected
+    assert results.total == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"from": ["yesterday"]}, "Parameter 'from' must be a date as YYYY-MM-DD (or YYYY-MM, YYYY); got 'yesterday'."),
+        ({"to": ["2022-13"]}, "Parameter 'to' must be a date as YYYY-MM-DD (or YYYY-MM, YYYY); got '2022-13'."),
+        (
+            {"from": ["2022-07-01"], "to": ["2022-06-30"]},
+            "Parameter 'from' (2022-07-01) is after 'to' (2022-06-30); swap them.",
+        ),
+        (
+            {"provider": ["A"], "colour": ["red"]},
+            "Unknown parameter 'colour'. Valid parameters: q, provider, domain, "
+            "topic, category, type, published, from, to, sort, page, per_page, facets, facet_size, collapse.",
+        ),
+        ({"published": ["maybe"]}, "Parameter 'published' must be true or false; got 'maybe'."),
+        ({"sort": ["best"]}, "Parameter 'sort' must be one of relevance, newest, oldest, quality; got 'best'."),
+        (
+            {"facets": ["provider,colour"]},
+            "Parameter 'facets' has unknown facet 'colour'; valid: provider, domain, "
+            "topic, category, type, date, or none.",
+        ),
+        ({"q": ["a", "b"]}, "Parameter 'q' was given 2 times; give it once."),
+    ],
+)
+def test_bad_parameters_raise_query_error_naming_the_parameter(raw, message):
+    with pytest.raises(QueryError) as info:
+        parse_request(raw)
+
+    assert str(info.value) == message
+
+
+def test_year_month_dates_mean_the_first_and_last_day_of_the_month():
+    parsed = parse_request({"from": ["2024-02"], "to": ["2024-02"]})
+
+    assert (parsed.date_from.isoformat(), parsed.date_to.isoformat()) == ("2024-02-01", "2024-02-29")
+    december = parse_request({"to": ["2022-12"]})
+    assert december.date_to.isoformat() == "2022-12-31"
+
+
+# --- facets ------------------------------------------------------------------------------------
+
+
+def test_facets_count_every_value_over_all_articles(service):
+    results = service.search(request(collapse="false"))
+
+    assert results.total == TOTAL_DOCUMENTS
+    assert facet_counts(results, "provider") == [
+        ("Tech Times", 6, False),
+        ("Green Wire", 5, False),
+        ("Polar Press", 5, False),
+        ("Daily Planet", 4, False),
+    ]
+    assert facet_counts(results, "domain") == [
+        ("techtimes.example", 6, False),
+        ("greenwire.example", 5, False),
+        ("polarpress.example", 5, False),
+        ("dailyplanet.example", 4, False),
+    ]
+    assert facet_counts(results, "topic") == [
+        ("Space", 6, False),
+        ("Energy", 4, False),
+        ("Climate", 3, False),
+        ("AI", 2, False),
+        ("Food", 2, False),
+        ("Industry", 2, False),
+        ("Politics", 2, False),
+        ("Computer Vision", 1, False),
+        ("Travel", 1, False),
+    ]
+    # the two related entries have no category or type: empty values are not listed
+    assert facet_counts(results, "category") == [("news", 13, False), ("blog", 5, False)]
+    assert facet_counts(results, "type") == [("article", 17, False), ("video", 1, False)]
+    assert results.facets["topic"].more is False
+
+
+def test_facets_count_only_the_articles_matching_the_query(service):
+    results = service.search(request(q="energy"))
+
+    assert found(results) == {"s01", "s02", "s03", "s04"}
+    assert facet_counts(results, "provider") == [
+        ("Daily Planet", 2, False),
+        ("Green Wire", 1, False),
+        ("Tech Times", 1, False),
+    ]
+    assert facet_counts(results, "topic") == [("Energy", 4, False), ("Climate", 1, False), ("Industry", 1, False)]
+
+
+def test_selected_provider_still_lists_other_providers_while_other_facets_count_its_articles(service):
+    results = service.search(request(q="energy", provider="Daily Planet"))
+
+    assert found(results) == {"s01", "s04"}
+    assert facet_counts(results, "provider") == [
+        ("Daily Planet", 2, True),
+        ("Green Wire", 1, False),
+        ("Tech Times", 1, False),
+    ]
+    assert facet_counts(results, "topic") == [("Energy", 2, False), ("Climate", 1, False)]
+    assert facet_counts(results, "domain") == [("dailyplanet.example", 2, False)]
+    assert facet_counts(results, "type") == [("article", 2, False)]
+
+
+def test_facet_size_lists_the_first_values_of_the_full_ordered_list(service):
+    full = facet_counts(service.search(request(facets="topic")), "topic")
+
+    for size in range(1, len(full) + 1):
+        shorter = service.search(request(facets="topic", facet_size=str(size)))
+        assert facet_counts(shorter, "topic") == full[:size], size
+
+
+def test_selected_value_outside_the_top_values_is_still_listed(service):
+    results = service.search(request(provider="daily planet", facet_size="1", facets="provider"))
+
+    assert list(results.facets) == ["provider"]
+    assert facet_counts(results, "provider") == [("Tech Times", 6, False), ("Daily Planet", 4, True)]
+    assert results.facets["provider"].more is True
+
+
+def test_selected_value_with_no_matching_article_is_listed_with_count_zero(service):
+    results = service.search(request(q="solar", provider="Polar Press", facet_size="1"))
+
+    assert (results.total, results.hits) == (0, [])
+    assert facet_counts(results, "provider") == [("Daily Planet", 1, False), ("Polar Press", 0, True)]
+
+
+def test_selected_value_unknown_to_the_index_is_listed_with_count_zero(service):
+    results = service.search(request(q="solar", topic=["Energy", "Underwater Basket Weaving"]))
+
+    assert found(results) == {"s01", "s02"}
+    assert facet_counts(results, "topic") == [
+        ("Energy", 2, True),
+        ("Climate", 1, False),
+        ("Underwater Basket Weaving", 0, True),
+    ]
+
+
+def test_facets_none_returns_no_facets(service):
+    results = service.search(request(q="solar", facets="none"))
+
+    assert results.facets == {}
+    assert results.total == 2
+
+
+def test_date_histogram_uses_years_for_a_span_of_several_years(service):
+    results = service.search(request())
+
+    date = results.facets["date"]
+    assert date.interval == "year"
+    assert [(v.value, v.count, v.selected, v.start, v.end) for v in date.values] == [
+        ("2019", 1, False, "2019-01-01", "2019-12-31"),
+        ("2021", 2, False, "2021-01-01", "2021-12-31"),
+        ("2022", 16, False, "2022-01-01", "2022-12-31"),
+    ]
+
+
+def test_date_histogram_uses_months_for_a_span_of_months_and_marks_selected_buckets(service):
+    results = service.search(request(topic="space", from_="2022-04-01", to="2022-04-30"))
+
+    assert names(results) == ["s14", "s13"]
+    date = results.facets["date"]
+    assert date.interval == "month"
+    # the date facet ignores the date filter itself, so the other months stay listed
+    assert [(v.value, v.count, v.selected, v.start, v.end) for v in date.values] == [
+        ("2022-04", 3, True, "2022-04-01", "2022-04-30"),
+        ("2022-06", 1, False, "2022-06-01", "2022-06-30"),
+        ("2022-07", 1, False, "2022-07-01", "2022-07-31"),
+    ]
+
+
+def test_date_histogram_uses_days_for_a_span_of_days(service):
+    results = service.search(request(topic="food", from_="2022-05-22"))
+
+    assert names(results) == ["s09"]
+    date = results.facets["date"]
+    assert date.interval == "day"
+    assert [(v.value, v.count, v.selected, v.start, v.end) for v in date.values] == [
+        ("2022-05-20", 1, False, "2022-05-20", "2022-05-20"),
+        ("2022-05-22", 1, True, "2022-05-22", "2022-05-22"),
+    ]
+
+
+def test_date_histogram_of_no_dated_article_is_empty(service):
+    results = service.search(request(q="mirrors"))
+
+    assert names(results) == ["s17"]
+    assert (results.facets["date"].values, results.facets["date"].interval) == ([], "month")
+
+
+def test_to_dict_renders_query_totals_and_facets(service):
+    data = service.search(request(q="vapour", topic="space", to="2022-06")).to_dict()
+
+    assert data["ok"] is True
+    assert data["query"] == {
+        "q": "vapour",
+        "filters": {"topic": ["space"]},
+        "published": None,
+        "from": None,
+        "to": "2022-06-30",
+        "sort": "relevance",
+        "collapse": True,
+    }
+    assert (data["total"], data["page"], data["per_page"], data["pages"]) == (1, 1, 10, 1)
+    assert [hit["id"] for hit in data["hits"]] == [ID["s15"]]
+    assert data["hits"][0]["published"] == "2022-06-30T23:30:00Z"
+    assert data["facets"]["topic"]["values"] == [{"value": "Space", "count": 1, "selected": True}]
+    assert data["facets"]["date"] == {
+        "interval": "day",
+        "more": False,
+        "values": [{"value": "2022-06-30", "count": 1, "selected": True, "start": "2022-06-30", "end": "2022-06-30"}],
+    }
+    assert (data["suggestion"], data["relaxed"]) == (None, False)
+
+
+# --- sorting and paging --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("newest", ["s16", "s15", "s14", "s13", "s12", "s17"]),
+        ("oldest", ["s12", "s13", "s14", "s15", "s16", "s17"]),
+        ("quality", ["s15", "s16", "s14", "s13", "s12", "s17"]),
+        # without a query, relevance means newest first
+        ("relevance", ["s16", "s15", "s14", "s13", "s12", "s17"]),
+    ],
+)
+def test_sort_orders_put_undated_and_unrated_articles_last(service, sort, expected):
+    results = service.search(request(topic="space", sort=sort, collapse="false"))
+
+    assert names(results) == expected
+
+
+def test_relevance_puts_a_title_match_above_a_body_mention(service):
+    results = service.search(request(q="glacier"))
+
+    assert names(results) == ["s10", "s11"]
+    assert results.hits[0].score > results.hits[1].score
+
+
+def test_newest_sort_with_a_query_orders_matches_by_date(service):
+    results = service.search(request(q="glacier", sort="newest"))
+
+    assert names(results) == ["s11", "s10"]
+
+
+def test_pages_split_the_results_and_the_total_stays_honest(service):
+    every = service.search(request(per_page="100"))
+    pages = [service.search(request(per_page="7", page=str(page))) for page in (1, 2, 3)]
+
+    assert every.total == 19  # 20 documents, two of them syndicated copies folded into one hit
+    assert [p.total for p in pages] == [19, 19, 19]
+    assert [len(p.hits) for p in pages] == [7, 7, 5]
+    assert [p.pages for p in pages] == [3, 3, 3]
+    assert [hit.id for p in pages for hit in p.hits] == [hit.id for hit in every.hits]
+
+
+def test_page_beyond_the_end_is_empty_not_an_error(service):
+    results = service.search(request(per_page="7", page="4"))
+
+    assert (results.total, results.hits, results.page, results.pages) == (19, [], 4, 3)
+
+
+@pytest.mark.parametrize(
+    ("raw", "page_size_max", "message"),
+    [
+        ({"per_page": ["101"]}, 100, "Parameter 'per_page' must be from 1 to 100; got 101."),
+        ({"per_page": ["21"]}, 20, "Parameter 'per_page' must be from 1 to 20; got 21."),
+        ({"per_page": ["0"]}, 100, "Parameter 'per_page' must be from 1 to 100; got 0."),
+        ({"per_page": ["ten"]}, 100, "Parameter 'per_page' must be a whole number from 1 to 100; got 'ten'."),
+        ({"page": ["1001"]}, 100, "Parameter 'page' must be from 1 to 1000; got 1001."),
+        ({"page": ["-1"]}, 100, "Parameter 'page' must be from 1 to 1000; got -1."),
+    ],
+)
+def test_page_and_per_page_are_capped(raw, page_size_max, message):
+    with pytest.raises(QueryError) as info:
+        parse_request(raw, page_size_max=page_size_max)
+
+    assert str(info.value) == message
+    assert info.value.parameter == next(iter(raw))
+
+
+def test_per_page_at_the_cap_is_accepted():
+    assert parse_request({"per_page": ["20"]}, page_size_max=20).per_page == 20
+
+
+# --- collapse ----------------------------------------------------------------------------------
+
+
+def test_syndicated_copies_fold_into_one_hit_counting_the_duplicates(service):
+    results = service.search(request(q="rocket"))
+
+    # s12 "Rocket Launch Delayed By Storm - Daily Planet" and s13 "rocket launch delayed by storm"
+    # are 36 hours apart; s14 (same title) comes 10 days later and stays separate
+    assert results.total == 2
+    assert [(name_of(hit.id), hit.duplicates) for hit in results.hits] == [("s13", 1), ("s14", 0)]
+
+
+def test_the_first_copy_in_result_order_stands_for_its_group(service):
+    results = service.search(request(q="rocket", sort="oldest"))
+
+    assert [(name_of(hit.id), hit.duplicates) for hit in results.hits] == [("s12", 1), ("s14", 0)]
+
+
+def test_collapse_false_shows_every_copy(service):
+    results = service.search(request(q="rocket", collapse="false"))
+
+    assert results.total == 3
+    assert found(results) == {"s12", "s13", "s14"}
+    assert [hit.duplicates for hit in results.hits] == [0, 0, 0]
+
+
+def test_collapse_applies_after_filters(service):
+    # with only Tech Times' copy left, there is nothing to fold
+    results = service.search(request(q="rocket", provider="Tech Times"))
+
+    assert [(name_of(hit.id), hit.duplicates) for hit in results.hits] == [("s13", 0)]
+
+
+# --- relaxed matching --------------------------------------------------------------------------
+
+
+def test_long_query_without_a_full_match_ranks_partial_matches(service):
+    results = service.search(request(q="solar battery villages telescope rocket"))
+
+    assert results.relaxed is True
+    assert results.total == 8
+    assert found(results) == {"s01", "s02", "s03", "s13", "s14", "s15", "s17", "r01"}
+    # s01 has three of the five words; every other hit has one
+    assert names(results)[0] == "s01"
+    assert results.hits[0].score > 2 * results.hits[1].score
+
+
+def test_two_word_query_with_full_matches_is_not_relaxed(service):
+    results = service.search(request(q="rocket storm"))
+
+    assert results.relaxed is False
+    assert found(results) == {"s13", "s14"}
+
+
+def test_relaxed_query_still_excludes_not_words(service):
+    results = service.search(request(q="solar battery villages telescope rocket NOT storm"))
+
+    assert results.relaxed is True
+    assert found(results) == {"s01", "s02", "s03", "s15", "s17", "r01"}
+    assert names(results)[0] == "s01"
+
+
+def test_relaxed_query_treats_minus_words_like_not_words(service):
+    minus = service.search(request(q="solar battery villages telescope rocket -storm"))
+
+    assert minus.relaxed is True
+    assert found(minus) == {"s01", "s02", "s03", "s15", "s17", "r01"}
+
+
+# --- more like this ----------------------------------------------------------------------------
+
+
+def test_article_returns_the_hit_and_its_related_entries_first(service):
+    hit, similar = service.article(ID["s01"])
+
+    assert hit.id == ID["s01"]
+    assert hit.title == "Solar panels and batteries power remote villages"
+    assert hit.related_ids == [ID["r01"], ID["r02"]]
+    assert [name_of(h.id) for h in similar] == ["r01", "r02", "s02", "s03"]
+
+
+def test_related_entry_lists_its_parent_article_first(service):
+    hit, similar = service.article(ID["r01"])
+
+    assert hit.related_to == ID["s01"]
+    assert [name_of(h.id) for h in similar][0] == "s01"
+
+
+@pytest.mark.parametrize("name", sorted(ID))
+def test_similar_articles_never_include_the_article_or_its_copies(service, name):
+    _, similar = service.article(ID[name])
+
+    similar_names = [name_of(h.id) for h in similar]
+    assert name not in similar_names
+    assert len(similar_names) == len(set(similar_names)) <= 5
+    if name in ("s12", "s13", "s14"):
+        assert not {"s12", "s13", "s14"} & set(similar_names)
+
+
+def test_similar_articles_share_distinctive_words(service):
+    _, similar = service.article(ID["s06"])
+
+    assert [name_of(h.id) for h in similar] == ["s07"]  # police / policing
+
+
+def test_unknown_article_is_none(service):
+    assert service.article("https://nowhere.example/missing") is None
+
+
+# --- autocomplete -----------------------------------------------------------------------------
+
+
+def test_suggest_completes_from_topics_providers_and_title_words(service):
+    assert service.suggest("pol") == [
+        {"text": "Politics", "kind": "topic"},
+        {"text": "Polar Press", "kind": "provider"},
+        {"text": "police", "kind": "word"},
+        {"text": "policing", "kind": "word"},
+    ]
+
+
+def test_suggest_completes_the_last_word_and_keeps_the_rest(service):
+    assert service.suggest("solar pa") == [{"text": "solar panels", "kind": "word"}]
+
+
+def test_suggest_matches_any_word_of_a_provider_name(service):
+    assert service.suggest("press") == [{"text": "Polar Press", "kind": "provider"}]
+
+
+def test_suggest_respects_the_limit_and_ignores_blank_input(service):
+    assert service.suggest("t", limit=2) == [
+        {"text": "Travel", "kind": "topic"},
+        {"text": "Tech Times", "kind": "provider"},
+    ]
+    assert service.suggest("   ") == []
+    assert service.suggest("zzz") == []
+
+
+# --- ranking blend -----------------------------------------------------------------------------
+
+
+def test_recency_and_quality_never_outweigh_a_strong_text_match(search_index):
+    blended = default_service(search_index).search(request(q="glacier"))
+    plain = exact_service(search_index).search(request(q="glacier"))
+
+    # s10 (2019) has the word in its title, excerpt and body; s11 (the newest article)
+    # mentions it once in its body
+    assert names(blended) == ["s10", "s11"]
+    # the boost is in effect: the newest article scores higher than on text alone
+    assert blended.hits[1].score > plain.hits[1].score
+
+
+# --- generations and the cache -----------------------------------------------------------------
+
+SMALL = [
+    Doc("g01", "Zeppelins return to the sky", "Airships carry cargo again.", "2022-01-01T00:00:00Z"),
+    Doc("g02", "Trains beat planes on short trips", "Rail wins.", "2022-01-02T00:00:00Z"),
+]
+
+
+@pytest.fixture
+def small_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A two-article index of its own (these tests change it); generations checked on every search."""
+    monkeypatch.setattr(whoosh_search, "CHECK_INTERVAL", 0)
+    return build_corpus_index(tmp_path, SMALL)
+
+
+def rebuild_with(index: Path, doc: Doc) -> None:
+    """Write (or rewrite) ``doc`` in the small index's corpus and update the index incrementally."""
+    write_article_file(index.parent / "corpus", doc, mtime=60)
+    report = build_index([str(index.parent / "corpus")], index, lock_timeout=5)
+    assert report.full is False
+
+
+NEW = Doc("g03", "Zeppelins land in Berlin", "Crowds cheer the airship.", "2022-01-03T00:00:00Z")
+DELETIONS_BUG = (
+    "BUG: whoosh_snapshot.py line 108 calls leaf.deleted_docs_set(), a cached_property (a frozenset) "
+    "in whoosh-reloaded 2.7.5, so every search after an incremental build that changed or deleted "
+    "a file raises TypeError: 'frozenset' object is not callable"
+)
+
+
+def test_same_service_sees_a_new_generation_after_an_incremental_build(small_index):
+    service = exact_service(small_index)
+    before = service.search(request(q="berlin"))
+    assert (before.total, before.generation) == (0, "gen-000001")
+
+    rebuild_with(small_index, NEW)
+    after = service.search(request(q="berlin"))
+
+    assert (after.total, after.generation, service.generation) == (1, "gen-000002", "gen-000002")
+    assert after.hits[0].title == "Zeppelins land in Berlin"
+    assert service.search(request()).total == 3
+
+
+def test_same_service_sees_a_changed_file_after_an_incremental_build(small_index):
+    service = exact_service(small_index)
+    assert service.search(request(q="hovercraft")).total == 0
+
+    rebuild_with(
+        small_index, Doc("g02", "Hovercraft beat planes on short trips", "Rail loses.", "2022-01-02T00:00:00Z")
+    )
+    after = service.search(request(q="hovercraft"))
+
+    assert (after.total, after.generation) == (1, "gen-000002")
+    assert after.hits[0].title == "Hovercraft beat planes on short trips"
+    assert service.search(request(q="trains")).total == 0
+    assert service.search(request()).total == 2
+
+
+def test_same_service_stops_finding_a_deleted_file_after_an_incremental_build(small_index):
+    service = exact_service(small_index)
+    assert service.search(request(q="trains")).total == 1
+
+    (small_index.parent / "corpus" / "g02.md").unlink()
+    report = build_index([str(small_index.parent / "corpus")], small_index, lock_timeout=5)
+
+    assert (report.full, report.deleted) == (False, 1)
+    assert service.search(request(q="trains")).total == 0
+    assert names(service.search(request())) == ["g01"]
+
+
+def test_engine_checks_for_a_new_generation_at_most_every_check_interval(small_index, monkeypatch):
+    service = exact_service(small_index)
+    assert service.search(request(q="berlin")).total == 0
+    monkeypatch.setattr(whoosh_search, "CHECK_INTERVAL", 3600)
+
+    rebuild_with(small_index, NEW)
+
+    assert service.search(request(q="berlin")).total == 0  # still the generation it last checked
+    monkeypatch.setattr(whoosh_search, "CHECK_INTERVAL", 0)
+    assert service.search(request(q="berlin")).total == 1
+
+
+def test_cache_returns_the_same_results_for_the_same_request(small_index):
+    service = exact_service(small_index, cache_size=8)
+    first = service.search(request(q="zeppelins"))
+    second = service.search(request(q="zeppelins"))
+
+    assert second.hits is first.hits  # served from the cache
+    assert (second.total, second.facets, second.generation) == (first.total, first.facets, first.generation)
+    assert names(second) == ["g01"]
+
+
+def test_cache_keeps_at_most_cache_size_results(small_index):
+    service = exact_service(small_index, cache_size=1)
+    first = service.search(request(q="zeppelins"))
+    service.search(request(q="trains"))
+
+    assert service.search(request(q="zeppelins")).hits is not first.hits
+
+
+def test_new_generation_invalidates_the_cache(small_index):
+    service = exact_service(small_index, cache_size=8)
+    before = service.search(request(q="zeppelins"))
+    assert [h.title for h in before.hits] == ["Zeppelins return to the sky"]
+
+    rebuild_with(small_index, NEW)
+    after = service.search(request(q="zeppelins"))
+
+    assert (after.total, after.generation) == (2, "gen-000002")
+    assert sorted(h.title for h in after.hits) == ["Zeppelins land in Berlin", "Zeppelins return to the sky"]
+
+
+# --- dates before 1970 -------------------------------------------------------------------------
+
+
+def test_article_published_before_1970_keeps_its_date(tmp_path):
+    docs = [
+        Doc("m01", "Moon landing broadcast live", "Crowds watch the moon landing.", "1969-07-20T20:17:00Z"),
+        Doc("m02", "Moon base plans", "Agencies plan a moon base.", "2022-07-20T20:17:00Z"),
+    ]
+    service = exact_service(build_corpus_index(tmp_path, docs))
+
+    oldest = service.search(request(q="moon", sort="oldest"))
+    in_range = service.search(request(q="moon", from_="1969", to="1969"))
+
+    assert [(name_of(h.id), h.published) for h in oldest.hits] == [
+        ("m01", "1969-07-20T20:17:00Z"),
+        ("m02", "2022-07-20T20:17:00Z"),
+    ]
+    assert names(in_range) == ["m01"]
+
+
+def test_request_defaults_match_an_empty_parameter_mapping():
+    assert parse_request({}) == SearchRequest()
+    assert len(CORPUS) == 18
