@@ -120,7 +120,12 @@ class Fts5Result:
 
 class Fts5Search:
     """One connection; per query: the matching rows (with the filters) into a temporary table,
-    then the top 10 by bm25 with snippets, the total and a GROUP BY per facet."""
+    then the top 10 by bm25 with snippets, the total and a GROUP BY per facet.
+
+    The facet queries use CROSS JOIN so the (small) temporary table drives the join: with a plain
+    JOIN SQLite walks all of ``meta`` through the facet column's index to avoid a sort, which made
+    this baseline about 10 times slower. Running the MATCH again for every facet instead of the
+    temporary table measured about the same (slightly slower on average)."""
 
     def __init__(self, db_path: Path) -> None:
         self.conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None)
@@ -168,16 +173,16 @@ class Fts5Search:
             ("type", "meta.type"),
         ):
             facets[name] = conn.execute(
-                f"SELECT {column}, count(*) AS n FROM temp.matched JOIN meta ON meta.id = matched.id "
+                f"SELECT {column}, count(*) AS n FROM temp.matched CROSS JOIN meta ON meta.id = matched.id "
                 f"WHERE {column} != '' GROUP BY {column} ORDER BY n DESC LIMIT {FACET_SIZE}"
             ).fetchall()
         facets["topic"] = conn.execute(
-            "SELECT topic, count(*) AS n FROM temp.matched JOIN doc_topics ON doc_topics.doc = matched.id "
+            "SELECT topic, count(*) AS n FROM temp.matched CROSS JOIN doc_topics ON doc_topics.doc = matched.id "
             f"GROUP BY topic ORDER BY n DESC LIMIT {FACET_SIZE}"
         ).fetchall()
         facets["month"] = conn.execute(
             "SELECT substr(meta.day, 1, 7) AS month, count(*) FROM temp.matched "
-            "JOIN meta ON meta.id = matched.id WHERE meta.day IS NOT NULL GROUP BY month ORDER BY month"
+            "CROSS JOIN meta ON meta.id = matched.id WHERE meta.day IS NOT NULL GROUP BY month ORDER BY month"
         ).fetchall()
         return Fts5Result(total, hits, facets)
 

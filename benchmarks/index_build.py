@@ -85,8 +85,7 @@ def _replace_value(text: str, key: str, change) -> str | None:
     """``text`` with the front-matter line ``key: value`` rewritten as ``key: change(value)``;
     None when the line is missing or not a plain one-line string."""
     end = text.find("\n---", 4)
-    head = text[:end]
-    match = re.search(rf"^{key}: .*$", head, flags=re.M)
+    match = re.search(rf"^{key}: .*$", text[:end], flags=re.M) if text.startswith("---") and end > 0 else None
     if not match:
         return None
     try:
@@ -163,6 +162,7 @@ def run_fts5_baseline(corpus: Path, scratch: Path, dump: Path | None) -> tuple[M
 
 
 def run_whoosh_baseline(articles: Path, scratch: Path, n: int, schema: str) -> tuple[Measured, dict]:
+    shutil.rmtree(scratch / "plain-whoosh", ignore_errors=True)
     command = [
         sys.executable,
         str(HERE / "whoosh_baseline.py"),
@@ -193,9 +193,10 @@ def _folder_mb(folder: Path) -> float:
 
 def measure_searchsvc(corpus: Path, scratch: Path) -> tuple[list[list], list[str], bool]:
     """Full build, nothing changed, 1 % changed: on a hard-linked copy of the corpus."""
-    copy = scratch / "corpus-copy"
+    copy, index_dir = scratch / "corpus-copy", scratch / "index"
+    for leftover in (copy, index_dir):  # from an earlier run in the same --workdir
+        shutil.rmtree(leftover, ignore_errors=True)
     copy_corpus(corpus, copy)
-    index_dir = scratch / "index"
     full = run_searchsvc_index("searchsvc full build (--full)", copy, index_dir, True, scratch)
     size = _folder_mb(index_dir)
     same = run_searchsvc_index("searchsvc re-index, nothing changed", copy, index_dir, False, scratch)
@@ -316,17 +317,20 @@ def main() -> None:
     parser.add_argument(
         "--pss-interval", type=float, default=0.5, help="seconds between PSS samples of the tree (default 0.5)"
     )
-    parser.add_argument("--workdir", type=Path, help="scratch folder (default: a new temporary folder)")
+    parser.add_argument("--workdir", type=Path, help="scratch folder, kept (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args()
     SAMPLING.update(interval=args.sample_interval, pss_interval=args.pss_interval)
 
-    scratch = args.workdir or Path(tempfile.mkdtemp(prefix="bench-index-build-"))
-    scratch.mkdir(parents=True, exist_ok=True)
+    if args.workdir:  # the caller's folder: kept
+        scratch = args.workdir
+        scratch.mkdir(parents=True, exist_ok=True)
+    else:
+        scratch = Path(tempfile.mkdtemp(prefix="bench-index-build-"))
     try:
         report = measure(args, scratch.resolve())
     finally:
-        if args.keep:
+        if args.keep or args.workdir:
             log(f"scratch files kept in {scratch}")
         else:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -63,11 +63,18 @@ def to_request(query: dict) -> SearchRequest:
 
 
 def ensure_index(index_dir: Path, corpus: Path) -> None:
+    """Build the index with the CLI unless ``index_dir`` holds one this code can open (an index
+    written by an older schema is rebuilt)."""
     generation = current_generation(index_dir)
     if generation is not None:
-        log(f"using the index at {index_dir} ({generation.name})")
-        return
-    log(f"no index at {index_dir}: building one from {corpus}")
+        try:
+            open_engine(Settings(index_dir=str(index_dir))).snapshot()
+            log(f"using the index at {index_dir} ({generation.name})")
+            return
+        except Exception as exc:
+            log(f"cannot open the index at {index_dir} ({type(exc).__name__}: {exc}): rebuilding it")
+    else:
+        log(f"no index at {index_dir}: building one from {corpus}")
     command = [sys.executable, "-m", "searchsvc", "index", str(corpus), "--index", str(index_dir), "--full"]
     measured = run_measured(command, cwd=index_dir.parent).check()
     log(measured.stdout.strip())
@@ -187,6 +194,11 @@ def work_row(engine: str, run: int, totals: list[int], remark: str = "") -> list
     return [engine, run, sum(1 for t in totals if t == 0), fmt(sum(totals) / len(totals), 0), remark]
 
 
+def slowest(label: str, queries: list[dict], latencies: list[float], count: int) -> str:
+    ranked = sorted(zip(latencies, queries, strict=True), key=lambda pair: -pair[0])[:count]
+    return f"slowest {label}: " + ", ".join(f"{q['q']!r} {ms:.1f} ms" for ms, q in ranked)
+
+
 def target_notes(ours: Summary, base: Summary) -> str:
     p50 = "met" if ours.p50 <= TARGET_P50_MS else "not met"
     p95 = "met" if ours.p95 <= base.p95 else "not met"
@@ -205,6 +217,7 @@ def main() -> None:
     parser.add_argument("--skip-fts5", action="store_true", help="measure searchsvc only")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the searchsvc pass")
     parser.add_argument("--profile-top", type=int, default=25, help="lines per profile listing (default 25)")
+    parser.add_argument("--slowest", type=int, default=5, help="list this many slowest queries per engine")
     parser.add_argument("--profile-out", type=Path, help="also write the raw profile to this file")
     args = parser.parse_args()
 
@@ -224,12 +237,16 @@ def main() -> None:
         f"queries: {QUERIES_FILE} ({len(queries)})",
         f"searchsvc: open + warm-up query {ours['open_seconds']:.2f} s (not counted)",
     ]
+    if args.slowest:
+        notes.append(slowest("searchsvc (cache off)", queries, ours["modes"]["result cache off"], args.slowest))
     if not args.skip_fts5:
         ensure_fts5(db_path, corpus, ours["documents"])
         base = measure_fts5(db_path, queries)
         rows.append(latency_row("SQLite FTS5", "—", summarise(base["latencies"])))
         work.append(work_row("SQLite FTS5", len(queries) - base["dropped"], base["totals"], "AND of all words"))
         notes.append(f"FTS5 database: {db_path}; {base['dropped']} queries had no words and were not run")
+        if args.slowest:
+            notes.append(slowest("SQLite FTS5", queries, base["latencies"], args.slowest))
         notes.append(target_notes(summarise(ours["modes"]["result cache off"]), summarise(base["latencies"])))
         only = [
             f"{q['q']!r} ({a} vs {b})"

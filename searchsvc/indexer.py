@@ -212,6 +212,7 @@ def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Pro
         report.finished_at = time.time()
         report.seconds = report.finished_at - started
         return report
+    report.timings["scan"] = round(time.time() - started, 3)
     jobs = sorted(to_parse.items())
     workers = None
     if full and len(jobs) >= PARALLEL_BUILD_THRESHOLD and _cpus() > 1:
@@ -227,6 +228,7 @@ def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Pro
     report.deleted = len(gone)
 
     delete_ids -= set(winners)
+    report.timings["parse"] = round(time.time() - started - sum(report.timings.values()), 3)
     generation = new_generation(index_dir)
     if workers is not None:
         report.articles = workers.write(generation.path, manifest.owners)
@@ -241,12 +243,14 @@ def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Pro
         (generation.path / MANIFEST).unlink(missing_ok=True)
         engine.write_changes(generation.path, sorted(delete_ids), articles)
     report.documents = engine.document_count(generation.path)
+    report.timings["write"] = round(time.time() - started - sum(report.timings.values()), 3)
     report.generation = generation.name
     report.finished_at = time.time()
     report.seconds = report.finished_at - started
     manifest.report = report.to_dict()
     manifest.save(generation.path)
     publish_generation(index_dir, generation)
+    report.timings["publish"] = round(time.time() - started - sum(report.timings.values()), 3)
     return report
 
 

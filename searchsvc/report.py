@@ -31,6 +31,8 @@ class IndexReport:
     seconds: float = 0.0
     started_at: float = 0.0
     finished_at: float = 0.0
+    # seconds spent finding files, parsing them, writing the index and publishing it
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def failed(self) -> int:
@@ -58,6 +60,8 @@ class IndexReport:
             )
         out.extend(str(failure) for failure in self.failures)
         if verbose:
+            if self.timings:
+                out.append("Timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items()) + ".")
             out.extend(f"warning: {w}" for w in self.warnings)
         elif self.warnings:
             noun = "warning" if len(self.warnings) == 1 else "warnings"

@@ -1,38 +1,30 @@
-"""Re-indexing while the server runs: on a schedule (APScheduler), on demand (the admin API),
-never two at a time, each run in its own process so that a crash cannot take the server down.
-
-Runs are coordinated through files in the index folder, so every server process (there may be
-several sharing a port) sees the same state: ``reindex.lock`` is held (flock) by the process
-supervising a run, and ``reindex-status.json`` records the last run and the one in progress.
+"""Re-indexing on a schedule: APScheduler jobs for the reindex_every, reindex_cron and
+full_reindex_cron settings, each starting a Reindexer run (see searchsvc.reindex). No Flask here.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 import logging
-import os
 import re
-import subprocess
-import sys
 import threading
-import time
-import uuid
-from dataclasses import dataclass
-from pathlib import Path
 
-from searchsvc.config import Settings
-from searchsvc.errors import ConfigError, SearchsvcError
+from searchsvc.errors import ConfigError
+from searchsvc.reindex import RUN_LOCK, SCHEDULE_FILE, STATUS_FILE, Reindexer, ReindexRunning, RunHandle, log_event
 
-log = logging.getLogger("searchsvc.reindex")
-STATUS_FILE = "reindex-status.json"
-RUN_LOCK = "reindex.lock"
+__all__ = [
+    "RUN_LOCK",
+    "SCHEDULE_FILE",
+    "STATUS_FILE",
+    "Reindexer",
+    "ReindexRunning",
+    "RunHandle",
+    "Schedule",
+    "SkipMaxInstancesWarning",
+    "parse_interval",
+]
+
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-class ReindexRunning(SearchsvcError):
-    """A re-index is already running."""
 
 
 def parse_interval(text: str) -> float:
@@ -43,120 +35,12 @@ def parse_interval(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-@dataclass
-class RunHandle:
-    id: str
-    full: bool
-    thread: threading.Thread
-
-
-class Reindexer:
-    """Starts re-index runs (one at a time across all processes) and records their outcome."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.index_dir = Path(settings.index_dir)
-        self.status_path = self.index_dir / STATUS_FILE
-        self._local_lock = threading.Lock()
-        self.next_run: str | None = None
-
-    # -- state -------------------------------------------------------------------------------
-    def status(self) -> dict:
-        try:
-            data = json.loads(self.status_path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            data = {}
-        data["running"] = self.is_running()
-        data.setdefault("last_run", None)
-        data["next_run"] = self.next_run if self.next_run is not None else data.get("next_run")
-        return data
-
-    def _write_status(self, **changes) -> None:
-        try:
-            data = json.loads(self.status_path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            data = {}
-        data.update(changes)
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.status_path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, default=str), encoding="utf-8")
-        os.replace(tmp, self.status_path)
-
-    def is_running(self) -> bool:
-        path = self.index_dir / RUN_LOCK
-        if not path.exists():
-            return False
-        with open(path, "a+") as handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-            return False
-
-    # -- runs --------------------------------------------------------------------------------
-    def start(self, full: bool = False, trigger: str = "manual") -> RunHandle:
-        """Start a run in the background; raises ReindexRunning when one is going on anywhere."""
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(self.index_dir / RUN_LOCK, "a+")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            raise ReindexRunning("A re-index is already running; try again when it has finished.") from None
-        run_id = uuid.uuid4().hex[:12]
-        started = time.time()
-        self._write_status(current={"id": run_id, "full": full, "trigger": trigger, "started_at": started})
-        thread = threading.Thread(
-            target=self._supervise,
-            args=(handle, run_id, full, trigger, started),
-            name=f"reindex-{run_id}",
-            daemon=True,
-        )
-        thread.start()
-        return RunHandle(run_id, full, thread)
-
-    def run_scheduled(self, full: bool = False) -> None:
-        """The scheduler's job: start a run, or log that one is still going and skip."""
-        try:
-            self.start(full=full, trigger="schedule").thread.join()
-        except ReindexRunning:
-            log.warning(json.dumps({"event": "reindex_skipped", "reason": "previous run still running"}))
-
-    def _supervise(self, handle, run_id: str, full: bool, trigger: str, started: float) -> None:
-        command = [sys.executable, "-m", "searchsvc", "index", "--json", "--index", str(self.index_dir)]
-        command += ["--lock-timeout", str(self.settings.lock_timeout)]
-        if full:
-            command.append("--full")
-        command += list(self.settings.source)
-        record = {"id": run_id, "full": full, "trigger": trigger, "started_at": started}
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-            record["finished_at"] = time.time()
-            if done.returncode == 0:
-                report = json.loads(done.stdout.strip().splitlines()[-1])
-                record.update(ok=True, report=_summary(report))
-            else:
-                error = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
-                record.update(ok=False, error=error, exit_status=done.returncode)
-        except Exception as exc:  # noqa: BLE001 - a failed run is recorded, never raised into the server
-            record.update(ok=False, error=f"{type(exc).__name__}: {exc}", finished_at=time.time())
-        record["seconds"] = round(record["finished_at"] - started, 3)
-        self._write_status(last_run=record, current=None)
-        log.info(json.dumps({"event": "reindex", **record}, default=str))
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        handle.close()
-
-
-def _summary(report: dict) -> dict:
-    keys = ("added", "updated", "unchanged", "deleted", "duplicates", "failed", "documents", "generation")
-    summary = {key: report.get(key) for key in keys}
-    summary["failures"] = report.get("failures", [])[:50]
-    return summary
-
-
 class Schedule:
-    """APScheduler jobs for the configured intervals and cron expressions."""
+    """APScheduler jobs for the configured intervals and cron expressions.
+
+    Start it in exactly one process, and only after forking workers: a scheduler's threads do not
+    survive a fork.
+    """
 
     def __init__(self, reindexer: Reindexer) -> None:
         from apscheduler.schedulers.background import BackgroundScheduler
@@ -166,9 +50,12 @@ class Schedule:
         settings = reindexer.settings
         self.reindexer = reindexer
         self.scheduler = BackgroundScheduler(daemon=True, job_defaults={"coalesce": True, "max_instances": 1})
-        jobs = []
+        self._lock = threading.Lock()
+        self.jobs: list[tuple[str, str, bool]] = []  # (id, description, full)
+        triggers = []
         if settings.reindex_every:
-            jobs.append(("reindex", IntervalTrigger(seconds=parse_interval(settings.reindex_every)), False))
+            seconds = parse_interval(settings.reindex_every)
+            triggers.append(("reindex", f"every {settings.reindex_every}", IntervalTrigger(seconds=seconds), False))
         for name, expression, full in (
             ("reindex-cron", settings.reindex_cron, False),
             ("full-reindex-cron", settings.full_reindex_cron, True),
@@ -178,10 +65,11 @@ class Schedule:
                     trigger = CronTrigger.from_crontab(expression)
                 except ValueError as exc:
                     raise ConfigError(
-                        f"{name.replace('-', '_')} {expression!r} is not a cron expression: {exc}."
+                        f"{name.replace('-', '_')} {expression!r} is not a cron expression: {exc}. "
+                        "Use five fields: minute hour day month weekday, e.g. '*/15 * * * *'."
                     ) from None
-                jobs.append((name, trigger, full))
-        for name, trigger, full in jobs:
+                triggers.append((name, f"cron {expression!r}", trigger, full))
+        for name, description, trigger, full in triggers:
             self.scheduler.add_job(
                 reindexer.run_scheduled,
                 trigger,
@@ -190,19 +78,66 @@ class Schedule:
                 name=name,
                 misfire_grace_time=None,
             )
-        self.active = bool(jobs)
+            self.jobs.append((name, description, full))
+        self.active = bool(triggers)
+
+    def describe(self) -> str:
+        """'incremental every 15m, full cron '0 3 * * 0'' (empty when nothing is scheduled)."""
+        return ", ".join(f"{'full' if full else 'incremental'} {text}" for _, text, full in self.jobs)
 
     def start(self) -> None:
-        if self.active:
-            self.scheduler.start()
-            self._publish_next()
-            self.scheduler.add_listener(lambda _event: self._publish_next())
+        from apscheduler.events import (
+            EVENT_JOB_ERROR,
+            EVENT_JOB_EXECUTED,
+            EVENT_JOB_MAX_INSTANCES,
+            EVENT_JOB_MISSED,
+            EVENT_JOB_SUBMITTED,
+        )
+
+        if not self.active:
+            return
+        self.scheduler.add_listener(
+            self._on_event,
+            EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES,
+        )
+        self.scheduler.start()
+        self._publish_next()
+        log_event("reindex_schedule", jobs=self.describe(), next_run=self.reindexer.next_run())
+
+    def _on_event(self, event) -> None:
+        from apscheduler.events import EVENT_JOB_MAX_INSTANCES
+
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            job = next((j for j in self.jobs if j[0] == event.job_id), None)
+            log_event(
+                "reindex_skipped",
+                logging.WARNING,
+                full=bool(job and job[2]),
+                reason="a previous run is still running",
+                job=event.job_id,
+            )
+        self._publish_next()
 
     def _publish_next(self) -> None:
-        times = [job.next_run_time for job in self.scheduler.get_jobs() if job.next_run_time]
-        self.reindexer.next_run = min(times).isoformat() if times else None
-        self.reindexer._write_status(next_run=self.reindexer.next_run)
+        with self._lock:
+            if not self.scheduler.running:
+                return
+            times = [job.next_run_time for job in self.scheduler.get_jobs() if job.next_run_time]
+            try:
+                self.reindexer.publish_next_run(min(times) if times else None)
+            except OSError as exc:
+                log_event("reindex_schedule_error", logging.ERROR, error=f"{exc.strerror or exc}")
 
     def shutdown(self) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        """Stop scheduling (a run in progress is left to Reindexer.stop)."""
+        with self._lock:
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
+                self.reindexer.publish_next_run(None)
+
+
+class SkipMaxInstancesWarning(logging.Filter):
+    """APScheduler's own 'maximum number of running instances reached' line duplicates ours."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()

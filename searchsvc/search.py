@@ -347,15 +347,15 @@ class SearchService:
 
     def search(self, request: SearchRequest) -> SearchResults:
         started = time.perf_counter()
-        generation = self.generation
-        key = (generation, request.cache_key())
+        snapshot = self.engine.snapshot()  # one generation for the whole request
+        key = (snapshot.name, request.cache_key())
         if self.cache_size:
             with self._lock:
                 cached = self._cache.get(key)
                 if cached is not None:
                     self._cache.move_to_end(key)
                     return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
-        raw = self.engine.search(request)
+        raw = self.engine.search(request, snapshot)
         results = SearchResults(
             request=request,
             total=raw.total,
@@ -384,10 +384,11 @@ class SearchService:
 
     def article(self, doc_id: str) -> tuple[Hit, list[Hit]] | None:
         """An article and the articles like it (its own related entries first)."""
-        found = self.engine.article(doc_id)
+        snapshot = self.engine.snapshot()
+        found = self.engine.article(doc_id, snapshot)
         if found is None:
             return None
-        return to_hit(found), [to_hit(h) for h in self.engine.more_like_this(doc_id)]
+        return to_hit(found), [to_hit(h) for h in self.engine.more_like_this(doc_id, snapshot=snapshot)]
 
     def suggest(self, prefix: str, limit: int = 10) -> list[dict]:
         return self.engine.suggest(prefix[:200], limit)

@@ -8,15 +8,20 @@ import os
 import signal
 import socket
 import sys
+import time
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from searchsvc.config import Settings, load_settings
 from searchsvc.errors import SearchsvcError
 
+if TYPE_CHECKING:
+    from searchsvc.scheduler import Schedule
+
 log = logging.getLogger("searchsvc.serve")
+WAIT_POLL_SECONDS = 0.1
 
 
 def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket:
@@ -67,6 +72,25 @@ def _stop_on(signals: tuple[int, ...]) -> None:
         signal.signal(signum, stop)
 
 
+def configure_logging() -> None:
+    """Log lines to stderr; the re-index lines as bare JSON objects, one per line."""
+    from searchsvc.scheduler import SkipMaxInstancesWarning
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    reindex = logging.getLogger("searchsvc.reindex")
+    if not reindex.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        reindex.addHandler(handler)
+        reindex.setLevel(logging.INFO)
+        reindex.propagate = False
+    # APScheduler logs every job start at INFO; its 'skipped' warning repeats our JSON line.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, SkipMaxInstancesWarning) for f in scheduler_log.filters):
+        scheduler_log.addFilter(SkipMaxInstancesWarning())
+
+
 def _serve_forever(settings: Settings, sock: socket.socket) -> None:
     """Create the app (and its engine) in this process and serve ``sock`` until told to stop."""
     import waitress
@@ -75,11 +99,22 @@ def _serve_forever(settings: Settings, sock: socket.socket) -> None:
 
     app = create_app(settings)
     server = waitress.create_server(app, sockets=[sock], threads=settings.threads, ident="searchsvc")
-    server.run()
+    try:
+        server.run()
+    finally:
+        app.extensions["searchsvc.reindexer"].stop()  # a run started through the admin API
 
 
-def run_server(settings: Settings, echo=click.echo) -> int:
-    """Serve until SIGINT/SIGTERM; returns the exit status."""
+def run_server(settings: Settings, echo=click.echo, schedule: Schedule | None = None) -> int:
+    """Serve until SIGINT/SIGTERM; returns the exit status.
+
+    With a re-index schedule, exactly one process runs it: the server itself with one worker,
+    else the parent, started after forking (a scheduler's threads do not survive a fork).
+    """
+    from searchsvc.scheduler import Reindexer, Schedule
+
+    if schedule is None:
+        schedule = Schedule(Reindexer(settings))
     sock = listening_socket(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
@@ -88,19 +123,34 @@ def run_server(settings: Settings, echo=click.echo) -> int:
         f"Serving http://{shown}:{port}/ ({workers} worker{'s' if workers > 1 else ''}, "
         f"{settings.threads} threads each). Press Ctrl+C to stop."
     )
+    if schedule.active:
+        echo(f"Re-indexing {', '.join(settings.source)}: {schedule.describe()}.")
     sys.stdout.flush()
     signals = (signal.SIGINT, signal.SIGTERM)
     if workers == 1:
         _stop_on(signals)
         try:
+            schedule.start()
             _serve_forever(settings, sock)
         finally:
+            _stop_schedule(schedule)
             sock.close()
         return 0
-    return _run_workers(settings, sock, workers, signals)
+    return _run_workers(settings, sock, workers, signals, schedule)
 
 
-def _run_workers(settings: Settings, sock: socket.socket, workers: int, signals: tuple[int, ...]) -> int:
+def _stop_schedule(schedule: Schedule) -> None:
+    schedule.shutdown()
+    schedule.reindexer.stop()
+
+
+def _run_workers(
+    settings: Settings,
+    sock: socket.socket,
+    workers: int,
+    signals: tuple[int, ...],
+    schedule: Schedule | None = None,
+) -> int:
     children: set[int] = set()
     stopping = False
 
@@ -134,19 +184,32 @@ def _run_workers(settings: Settings, sock: socket.socket, workers: int, signals:
         children.add(pid)
     sock.close()
     status = 0
-    while children:
-        try:
-            pid, wait_status = os.wait()
-        except ChildProcessError:
-            break
-        children.discard(pid)
-        code = os.waitstatus_to_exitcode(wait_status)
-        if not stopping:
-            # a worker died on its own: stop the others and report it, so a supervisor restarts us
-            log.error("Worker %d exited with status %d; stopping the other workers.", pid, code)
-            print(f"Worker {pid} exited with status {code}; stopping.", file=sys.stderr)
-            status = 1
-            forward(signal.SIGTERM, None)
+    try:
+        if schedule is not None:
+            schedule.start()
+        while children:
+            # Wait for the workers only: os.wait() would also reap the scheduler's index runs.
+            for pid in list(children):
+                try:
+                    done, wait_status = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    children.discard(pid)
+                    continue
+                if done == 0:
+                    continue
+                children.discard(pid)
+                code = os.waitstatus_to_exitcode(wait_status)
+                if not stopping:
+                    # a worker died on its own: stop the others and report it, so a supervisor restarts us
+                    log.error("Worker %d exited with status %d; stopping the other workers.", pid, code)
+                    print(f"Worker {pid} exited with status {code}; stopping.", file=sys.stderr)
+                    status = 1
+                    forward(signal.SIGTERM, None)
+            if children:
+                time.sleep(WAIT_POLL_SECONDS)
+    finally:
+        if schedule is not None:
+            _stop_schedule(schedule)
     return status
 
 
@@ -161,13 +224,35 @@ def _run_workers(settings: Settings, sock: socket.socket, workers: int, signals:
     "sources",
     multiple=True,
     type=click.Path(),
-    help="Articles to index when there is no index yet (repeatable; default: seeds).",
+    help="Articles to index when there is no index yet, and to re-index (repeatable; default: seeds).",
+)
+@click.option(
+    "--reindex-every", metavar="DURATION", help="Re-index the source this often while serving, e.g. 15m (incremental)."
+)
+@click.option(
+    "--reindex-cron", metavar="CRON", help="Re-index on this cron schedule, e.g. '*/15 * * * *' (incremental)."
+)
+@click.option(
+    "--full-reindex-cron", metavar="CRON", help="Rebuild the whole index on this cron schedule, e.g. '0 3 * * 0'."
 )
 @click.pass_context
-def serve_command(ctx: click.Context, host, port, threads, workers, index_dir, sources) -> None:
+def serve_command(
+    ctx: click.Context,
+    host,
+    port,
+    threads,
+    workers,
+    index_dir,
+    sources,
+    reindex_every,
+    reindex_cron,
+    full_reindex_cron,
+) -> None:
     """Serve the search page and the JSON API under waitress.
 
-    On a first start with no index, builds one from the source folders before serving.
+    On a first start with no index, builds one from the source folders before serving. With
+    --reindex-every or a cron schedule, re-indexes the source in the background while serving;
+    searches switch to each new index generation without a restart.
     """
     config = (ctx.find_root().obj or {}).get("config")  # searchsvc --config FILE serve
     overrides = {
@@ -177,14 +262,20 @@ def serve_command(ctx: click.Context, host, port, threads, workers, index_dir, s
         "workers": workers,
         "index_dir": index_dir,
         "source": sources or None,
+        "reindex_every": reindex_every,
+        "reindex_cron": reindex_cron,
+        "full_reindex_cron": full_reindex_cron,
     }
     try:
         settings = load_settings(overrides, config_file=config)
         if settings.workers < 1 or settings.threads < 1:
             raise SearchsvcError("--workers and --threads must be 1 or more.")
+        from searchsvc.scheduler import Reindexer, Schedule
+
+        schedule = Schedule(Reindexer(settings))  # a bad schedule fails before anything is built
         ensure_index(settings)
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-        status = run_server(settings)
+        configure_logging()
+        status = run_server(settings, schedule=schedule)
     except SearchsvcError as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:

@@ -413,6 +413,7 @@ def test_openapi_document_describes_every_api_route(client):
 
     assert spec["openapi"] == "3.0.3"
     assert sorted(spec["paths"]) == [
+        "/api/admin/reindex",
         "/api/article",
         "/api/articles/{id}",
         "/api/search",

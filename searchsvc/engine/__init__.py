@@ -33,9 +33,11 @@ def document_count(folder: Path) -> int:
 
 def top_values(folder: Path, column: str, top: int = 10) -> list[tuple[str, int]]:
     """The most frequent values of a column over the live documents."""
+    from searchsvc.engine.whoosh_snapshot import read_facets
+
     counts: Counter[bytes] = Counter()
     with _open(folder).reader() as reader:
-        values = reader.column_reader(column)
+        values = read_facets(reader)[column]
         for docnum in reader.all_doc_ids():
             counts[values[docnum]] += 1
     return [(value.decode("utf-8"), count) for value, count in counts.most_common(top)]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
-from searchsvc.engine.schema import text_analyzer
+from searchsvc.engine.schema import TOKEN_PATTERN, analyse_token, text_analyzer
 
 _ANALYZER = text_analyzer()
+_TOKENS = re.compile(TOKEN_PATTERN)
+_TERMS: dict[str, str] = {}
 
 
 def _matches(word: str, wanted: set[str], prefixes: tuple[str, ...]) -> bool:
@@ -20,9 +23,15 @@ def highlight(text: str, wanted: set[str], prefixes: tuple[str, ...] = (), fragm
         return ""
     spans = []
     if wanted or prefixes:
-        for token in _ANALYZER(text, chars=True, removestops=True, mode="query"):
-            if _matches(token.text, wanted, prefixes):
-                spans.append((token.startchar, token.endchar))
+        for match in _TOKENS.finditer(text):
+            token = match.group()
+            term = _TERMS.get(token)
+            if term is None:
+                term = analyse_token(_ANALYZER, token)
+                if len(_TERMS) < 500_000:
+                    _TERMS[token] = term
+            if term and _matches(term, wanted, prefixes):
+                spans.append(match.span())
     start, end = 0, len(text)
     if fragment and len(text) > fragment:
         start, end = _best_window(text, spans, fragment)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import struct
 
+import numpy as np
 from whoosh import columns, fields, formats
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.support.charset import accent_map
@@ -24,9 +26,24 @@ USER_FIELDS = {
 }
 
 
+# The string values of a document, in this order, joined by \x1e (topics joined by \x1f).
+FACET_COLUMNS = ("provider", "domain", "category", "type", "topics", "title_key")
+# The numbers of a document: published_ts, quality (-1 unknown), heat, published (1, 0, -1
+# unknown), is_related. Integers only (Whoosh's float columns crash).
+NUMBERS = struct.Struct("<qiibb")
+NUMBER_DTYPE = np.dtype(
+    [("published_ts", "<i8"), ("quality", "<i4"), ("heat", "<i4"), ("published", "i1"), ("is_related", "i1")]
+)
 # published_ts of an article without a date (any real date, 1970 or not, is above it)
 NO_DATE = -(2**62)
-TOKEN_PATTERN = r"\w+(?:[.'’]\w+)*"
+NUMBERS_DEFAULT = NUMBERS.pack(NO_DATE, -1, 0, -1, 0)
+# Words are runs of letters and digits: "cartoq.com" is "cartoq" and "com", so either finds it.
+TOKEN_PATTERN = r"\w+"
+# English function words, and the pieces a possessive or contraction leaves ("India's").
+# Smaller than Whoosh's list on purpose: in news "US", "May", "Will", "IT" and "Can" are names.
+STOP_WORDS = frozenset(
+    "a an and are as at be by for from if in is of on or that the this to with s t d ll m re ve".split()
+)
 PLAIN_TOKEN_PATTERN = r"\w+"
 
 
@@ -36,7 +53,7 @@ def text_analyzer():
         RegexTokenizer(TOKEN_PATTERN)
         | LowercaseFilter()
         | CharsetFilter(accent_map)
-        | StopFilter(minsize=1)
+        | StopFilter(stoplist=STOP_WORDS, minsize=1)
         | StemFilter(cachesize=200_000)
     )
 
@@ -70,21 +87,29 @@ class FastText(fields.TEXT):
         for index, token in enumerate(find(value)):
             term = terms.get(token)
             if term is None:
-                term = _analyse_token(self.analyzer, token)
+                term = analyse_token(self.analyzer, token)
                 terms[token] = term
             if term:
                 position = index if position < 0 else position + 1
                 positions.setdefault(term, []).append(position)
         if isinstance(self.format, formats.Positions):
             encode = self.format.encode
+            single = _SINGLE_POSITIONS
             for term, poslist in positions.items():
-                yield term.encode("utf-8"), len(poslist), float(len(poslist)), encode(poslist)
+                if len(poslist) == 1:
+                    value = single.get(poslist[0])
+                    if value is None:
+                        value = single[poslist[0]] = encode(poslist)
+                    yield term.encode("utf-8"), 1, 1.0, value
+                else:
+                    yield term.encode("utf-8"), len(poslist), float(len(poslist)), encode(poslist)
         else:
             for term, poslist in positions.items():
                 yield term.encode("utf-8"), len(poslist), float(len(poslist)), pack_uint(len(poslist))
 
 
 _CACHES: dict[tuple[int, str], dict[str, str]] = {}
+_SINGLE_POSITIONS: dict[int, bytes] = {}  # the encoding of a one-position posting, by position
 _PATTERNS: dict[str, object] = {}
 
 
@@ -104,11 +129,50 @@ def _term_cache(analyzer, pattern: str) -> dict[str, str]:
     return cache
 
 
-def _analyse_token(analyzer, token: str) -> str:
+def analyse_token(analyzer, token: str) -> str:
     """The term the analyzer makes of one token ('' when it drops it, as a stop word)."""
-    for t in analyzer(token, mode="index"):
-        return t.text
-    return ""
+    steps = _steps(analyzer)
+    if steps is None:
+        for t in analyzer(token, mode="index"):
+            return t.text
+        return ""
+    text = token
+    for kind, arg in steps:
+        if kind == "lower":
+            text = text.lower()
+        elif kind == "charset":
+            text = text.translate(arg)
+        elif kind == "stop":
+            stops, low, high = arg
+            if len(text) < low or (high is not None and len(text) > high) or text in stops:
+                return ""
+        elif text not in arg[0]:  # stem
+            text = arg[1](text)
+    return text
+
+
+_STEPS: dict[int, list | None] = {}
+
+
+def _steps(analyzer) -> list | None:
+    """The analyzer's per-token filters as plain steps, or None when it has others."""
+    key = id(analyzer)
+    if key not in _STEPS:
+        steps: list | None = []
+        for item in getattr(analyzer, "items", [])[1:]:
+            if isinstance(item, LowercaseFilter):
+                steps.append(("lower", None))
+            elif isinstance(item, CharsetFilter):
+                steps.append(("charset", item.charmap))
+            elif isinstance(item, StopFilter):
+                steps.append(("stop", (item.stops, item.min, item.max)))
+            elif isinstance(item, StemFilter) and not item.lang:
+                steps.append(("stem", (item.ignore, item.stemfn)))
+            else:
+                steps = None
+                break
+        _STEPS[key] = steps
+    return _STEPS[key]
 
 
 def make_schema() -> fields.Schema:
@@ -120,22 +184,14 @@ def make_schema() -> fields.Schema:
         excerpt=FastText(analyzer, TOKEN_PATTERN, stored=True),
         body=FastText(analyzer, TOKEN_PATTERN, stored=True),
         topics_text=FastText(analyzer, TOKEN_PATTERN),
-        provider_text=fields.TEXT(analyzer=plain_analyzer(), phrase=True),
-        domain_text=fields.TEXT(analyzer=plain_analyzer(), phrase=True),
+        provider_text=FastText(plain_analyzer(), PLAIN_TOKEN_PATTERN),
+        domain_text=FastText(plain_analyzer(), PLAIN_TOKEN_PATTERN),
         # unstemmed words of titles and topics: the vocabulary for "did you mean" and autocomplete
         spelling=FastText(plain_analyzer(), PLAIN_TOKEN_PATTERN, phrase=False),
         # facet, filter and sort values: columns only, read into arrays once per generation
-        provider=fields.COLUMN(columns.VarBytesColumn()),
-        domain=fields.COLUMN(columns.VarBytesColumn()),
-        category=fields.COLUMN(columns.VarBytesColumn()),
-        type=fields.COLUMN(columns.VarBytesColumn()),
-        topics=fields.COLUMN(columns.VarBytesColumn()),  # values joined by \x1f
-        title_key=fields.COLUMN(columns.VarBytesColumn()),
-        published_ts=fields.COLUMN(columns.NumericColumn("q", default=NO_DATE)),
-        quality=fields.COLUMN(columns.NumericColumn("i", default=-1)),  # integers only
-        heat=fields.COLUMN(columns.NumericColumn("i", default=0)),
-        published=fields.COLUMN(columns.NumericColumn("b", default=-1)),  # 1, 0, -1 unknown
-        is_related=fields.COLUMN(columns.NumericColumn("b", default=0)),
+        # (one column each would cost a column write per value per document)
+        facets=fields.COLUMN(columns.VarBytesColumn()),  # FACET_COLUMNS joined by \x1e
+        numbers=fields.COLUMN(columns.FixedBytesColumn(NUMBERS.size, default=NUMBERS_DEFAULT)),
         # what a hit shows (one pickled mapping per document)
         stored=fields.STORED(),
     )

@@ -12,7 +12,14 @@ import re
 import numpy as np
 from whoosh import qparser, query
 
-from searchsvc.engine.schema import FIELD_WEIGHTS, SEARCH_FIELDS, USER_FIELDS
+from searchsvc.engine.schema import (
+    FIELD_WEIGHTS,
+    SEARCH_FIELDS,
+    TOKEN_PATTERN,
+    USER_FIELDS,
+    analyse_token,
+    text_analyzer,
+)
 from searchsvc.engine.whoosh_snapshot import Snapshot
 
 K1 = 1.2
@@ -94,11 +101,27 @@ def query_words(q: query.Query) -> set[tuple[str, str]]:
     return found
 
 
+_QUERY_TOKENS = re.compile(TOKEN_PATTERN)
+_QUERY_ANALYZER = text_analyzer()
+
+
+def query_term_counts(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for token in _QUERY_TOKENS.findall(text):
+        term = analyse_token(_QUERY_ANALYZER, token)
+        if term:
+            counts[term] = counts.get(term, 0) + 1
+    return counts
+
+
 class Evaluator:
     """Evaluates a parsed query against one snapshot."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, text: str = "") -> None:
         self.s = snapshot
+        # how often each word occurs in the query: the parser keeps a repeated word once, but a
+        # word a long query repeats ("MEDLARS ... MEDLARS") is what it is about (BM25's qtf)
+        self.qtf = query_term_counts(text)
 
     def run(self, q: query.Query) -> Matches:
         if isinstance(q, query.qcore._NullQuery):
@@ -191,7 +214,7 @@ class Evaluator:
             docs, tf = parts_docs[0], parts_tf[0]
         else:
             docs, tf = _sum_by_doc(np.concatenate(parts_docs), np.concatenate(parts_tf))
-        idf = self.idf(len(docs))
+        idf = self.idf(len(docs)) * self.qtf.get(text, 1)
         scores = (idf * boost) * tf * (K1 + 1.0) / (tf + K1)
         return docs, scores.astype(np.float32)
 
@@ -203,14 +226,18 @@ class Evaluator:
         candidates = _intersect(words)
         if not len(candidates[0]) or len(q.words) < 2:
             return candidates
-        matched = set()
-        searcher = self.s.searcher()
-        matcher = q.matcher(searcher)
-        while matcher.is_active():
-            matched.add(matcher.id())
-            matcher.next()
-        keep = np.isin(candidates[0], np.fromiter(matched, dtype=np.int64, count=len(matched)))
-        return candidates[0][keep], candidates[1][keep]
+        docs = candidates[0]
+        # the positions of each word in each candidate document
+        positions = [self.s.positions(q.fieldname, w, docs) for w in q.words]
+        keep = np.zeros(len(docs), dtype=bool)
+        for i in range(len(docs)):
+            starts = positions[0][i]
+            for offset, later in enumerate(positions[1:], 1):
+                starts = {p for p in starts if p + offset in later[i]}
+                if not starts:
+                    break
+            keep[i] = bool(starts)
+        return docs[keep], candidates[1][keep]
 
     def expansion(self, q: query.Query) -> Matches:
         reader = self.s.reader()

@@ -84,10 +84,19 @@ class WhooshEngine:
             raise IndexNotFoundError(str(self.index_dir))
         if current is not None and current.name == generation.name:
             return current
-        with self._lock:
+        # One thread opens the new generation; the others keep answering from the current one
+        # meanwhile (opening a large index takes a second or two) instead of queueing behind it.
+        if not self._lock.acquire(blocking=current is None):
+            return current
+        try:
             if self._snapshot is None or self._snapshot.name != generation.name:
-                self._snapshot = Snapshot(generation.path, generation.name)
+                snapshot = Snapshot(generation.path, generation.name)
+                # build the spelling vocabulary now rather than in the first query that needs it
+                threading.Thread(target=snapshot.vocabulary, name="vocabulary", daemon=True).start()
+                self._snapshot = snapshot
             return self._snapshot
+        finally:
+            self._lock.release()
 
     def _parser(self, snapshot: Snapshot):
         parser = getattr(self._parsers, "parser", None)
@@ -97,18 +106,18 @@ class WhooshEngine:
         return parser
 
     # -- search ------------------------------------------------------------------------------
-    def search(self, request) -> EngineResult:
-        s = self.snapshot()
+    def search(self, request, snapshot: Snapshot | None = None) -> EngineResult:
+        s = snapshot or self.snapshot()
         q = parse_user_query(self._parser(s), request.q) if request.q.strip() else None
-        docs, scores = self._match(s, q)
+        docs, scores = self._match(s, q, request.q)
         filters = self._filter_masks(s, request, docs)
         keep = _all_of(filters, len(docs))
         relaxed = False
         matched_all = int(keep.sum())
         if q is not None and (matched_all == 0 or matched_all < RELAX_BELOW):
-            parts = Evaluator(s).relaxable_parts(q)
+            parts = Evaluator(s, request.q).relaxable_parts(q)
             if parts and (matched_all == 0 or len(parts[0]) >= RELAX_MIN_WORDS):
-                docs, scores = Evaluator(s).relaxed(*parts)
+                docs, scores = Evaluator(s, request.q).relaxed(*parts)
                 filters = self._filter_masks(s, request, docs)
                 keep = _all_of(filters, len(docs))
                 relaxed = True
@@ -140,11 +149,11 @@ class WhooshEngine:
             words=sorted({w for _, w in words}),
         )
 
-    def _match(self, s: Snapshot, q) -> tuple[np.ndarray, np.ndarray]:
+    def _match(self, s: Snapshot, q, text: str) -> tuple[np.ndarray, np.ndarray]:
         if q is None:
             docs = np.flatnonzero(s.live).astype(np.int32)
             return docs, np.zeros(len(docs), dtype=np.float32)
-        return Evaluator(s).run(q)
+        return Evaluator(s, text).run(q)
 
     def _filter_masks(self, s: Snapshot, request, docs: np.ndarray) -> dict[str, np.ndarray]:
         """One boolean mask over ``docs`` per active filter, keyed by the facet it belongs to."""
@@ -355,16 +364,16 @@ class WhooshEngine:
         return out[:limit]
 
     # -- articles ------------------------------------------------------------------------------
-    def article(self, doc_id: str) -> EngineHit | None:
-        s = self.snapshot()
+    def article(self, doc_id: str, snapshot: Snapshot | None = None) -> EngineHit | None:
+        s = snapshot or self.snapshot()
         docnum = s.docnum_of(doc_id)
         if docnum is None:
             return None
         return self._hit(s, docnum, 0.0, 0, set())
 
-    def more_like_this(self, doc_id: str, limit: int = 5) -> list[EngineHit]:
+    def more_like_this(self, doc_id: str, limit: int = 5, snapshot: Snapshot | None = None) -> list[EngineHit]:
         """The article's own related entries first, then articles sharing its distinctive words."""
-        s = self.snapshot()
+        s = snapshot or self.snapshot()
         docnum = s.docnum_of(doc_id)
         if docnum is None:
             return []

@@ -13,7 +13,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from searchsvc.engine.schema import NO_DATE, SEARCH_FIELDS
+from searchsvc.engine.schema import FACET_COLUMNS, NO_DATE, NUMBER_DTYPE, SEARCH_FIELDS
 from searchsvc.engine.whoosh_writer import INDEX_NAME
 
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
@@ -109,16 +109,19 @@ class Snapshot:
             if deleted:
                 self.live[np.array(deleted, dtype=np.int64) + offset] = False
         self.count = int(self.live.sum())
-        self.provider = ValueColumn(self._column(reader, "provider"))
-        self.domain = ValueColumn(self._column(reader, "domain"))
-        self.category = ValueColumn(self._column(reader, "category"))
-        self.type = ValueColumn(self._column(reader, "type"))
-        self.title_key = ValueColumn(self._column(reader, "title_key"))
-        self.topics = MultiValueColumn(self._column(reader, "topics"))
-        self.published_ts = np.array(self._column(reader, "published_ts"), dtype=np.int64)
-        self.quality = np.array(self._column(reader, "quality"), dtype=np.int32)
-        self.published = np.array(self._column(reader, "published"), dtype=np.int8)
-        self.is_related = np.array(self._column(reader, "is_related"), dtype=np.int8)
+        facets = read_facets(reader)
+        self.provider = ValueColumn(facets["provider"])
+        self.domain = ValueColumn(facets["domain"])
+        self.category = ValueColumn(facets["category"])
+        self.type = ValueColumn(facets["type"])
+        self.title_key = ValueColumn(facets["title_key"])
+        self.topics = MultiValueColumn(facets["topics"])
+        del facets
+        numbers = np.frombuffer(b"".join(reader.column_reader("numbers")), dtype=NUMBER_DTYPE)
+        self.published_ts = numbers["published_ts"].astype(np.int64)
+        self.quality = numbers["quality"].astype(np.int32)
+        self.published = numbers["published"].astype(np.int8)
+        self.is_related = numbers["is_related"].astype(np.int8)
         self.has_date = self.published_ts != NO_DATE
         dated = self.published_ts[self.has_date & self.live]
         self.newest_ts = int(dated.max()) if len(dated) else 0
@@ -195,6 +198,22 @@ class Snapshot:
                 self._cache_size -= len(old[0]) + 1
         return result
 
+    def positions(self, field: str, text: str, docs: np.ndarray) -> list[set[int]]:
+        """The positions of ``text`` in ``field`` of each of ``docs`` (which must contain it)."""
+        decode = self.ix.schema[field].format.decode_positions
+        found: dict[int, set[int]] = {}
+        wanted = set(docs.tolist())
+        for leaf, offset in self.leaves_for_thread():
+            try:
+                matcher = leaf.postings(field, text)
+            except TermNotFound:
+                continue
+            for docnum, value in _read_values(matcher):
+                docnum += offset
+                if docnum in wanted:
+                    found[docnum] = set(decode(value))
+        return [found.get(int(d), set()) for d in docs]
+
     def leaves_for_thread(self):
         leaves = getattr(self._local, "leaves", None)
         if leaves is None:
@@ -218,12 +237,14 @@ class Snapshot:
             if self._vocabulary is None:
                 from searchsvc.engine.spelling import Vocabulary
 
-                reader = self.reader()
-                words = [
-                    (term.decode("utf-8") if isinstance(term, bytes) else term, info.doc_frequency())
-                    for term, info in reader.iter_field("spelling")
-                ]
-                self._vocabulary = Vocabulary(words)
+                # one sequential pass over each segment's terms (the multi-segment reader would
+                # look every term up in every segment)
+                counts: dict[str, int] = {}
+                for leaf, _ in self.leaves_for_thread():
+                    for term, info in leaf.iter_field("spelling"):
+                        word = term.decode("utf-8") if isinstance(term, bytes) else term
+                        counts[word] = counts.get(word, 0) + info.doc_frequency()
+                self._vocabulary = Vocabulary(list(counts.items()))
             return self._vocabulary
 
     def close(self) -> None:
@@ -233,15 +254,45 @@ class Snapshot:
                 thing.close()
 
 
-def _read_all(matcher) -> tuple[np.ndarray, np.ndarray]:
-    """All ids and weights of a leaf matcher, block by block where the codec allows."""
-    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
-        ids_parts, weight_parts = [], []
+def read_facets(reader) -> dict[str, list[bytes]]:
+    """Each string column (FACET_COLUMNS) as a list of every document's value."""
+    rows = [value.split(b"\x1e") for value in reader.column_reader("facets")]
+    blank = [b""] * len(FACET_COLUMNS)
+    rows = [row if len(row) == len(FACET_COLUMNS) else blank for row in rows]
+    return {name: [row[i] for row in rows] for i, name in enumerate(FACET_COLUMNS)}
+
+
+def _read_values(matcher):
+    """(id, value) of every posting of a leaf matcher."""
+    if hasattr(matcher, "_read_values") and hasattr(matcher, "_next_block"):
         while not matcher._atend:
             matcher._read_ids()
-            matcher._read_weights()
-            ids_parts.append(np.asarray(matcher._ids, dtype=np.int64))
-            weight_parts.append(np.asarray(matcher._weights, dtype=np.float32))
+            matcher._read_values()
+            yield from zip(matcher._ids, matcher._values, strict=True)
+            matcher._next_block()
+        return
+    while matcher.is_active():
+        yield matcher.id(), matcher.value()
+        matcher.next()
+
+
+def _read_all(matcher) -> tuple[np.ndarray, np.ndarray]:
+    """All ids and weights of a leaf matcher, block by block where the codec allows."""
+    if hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block") and not matcher._byteids:
+        # the W3 codec's blocks: (delta-encoded ids, weights or one weight or None, values);
+        # decoded with numpy instead of Whoosh's per-posting Python loop
+        ids_parts, weight_parts = [], []
+        while not matcher._atend:
+            matcher._read_data()
+            deltas, weights = matcher._data[0], matcher._data[1]
+            ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
+            ids_parts.append(ids)
+            if weights is None:
+                weight_parts.append(np.ones(len(ids), dtype=np.float32))
+            elif isinstance(weights, float | int):
+                weight_parts.append(np.full(len(ids), weights, dtype=np.float32))
+            else:
+                weight_parts.append(np.asarray(weights, dtype=np.float32))
             matcher._next_block()
         return np.concatenate(ids_parts), np.concatenate(weight_parts)
     ids, weights = [], []

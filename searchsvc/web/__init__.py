@@ -21,8 +21,9 @@ def create_app(settings: Settings | None = None, test_config: Mapping[str, Any] 
     upper-case keys (``TESTING``) go to Flask's own config instead.
     """
     from searchsvc.engine import open_engine
+    from searchsvc.reindex import Reindexer
     from searchsvc.search import SearchService
-    from searchsvc.web import api, errors, http, views
+    from searchsvc.web import admin, api, errors, http, views
 
     overrides = dict(test_config or {})
     flask_config = {key: overrides.pop(key) for key in list(overrides) if key.isupper()}
@@ -36,12 +37,17 @@ def create_app(settings: Settings | None = None, test_config: Mapping[str, Any] 
     app.extensions["searchsvc.settings"] = settings
     app.extensions["searchsvc.service"] = SearchService(open_engine(settings), cache_size=settings.result_cache)
     app.extensions["searchsvc.summary"] = {}
+    # status of re-index runs, and runs started through POST /api/admin/reindex; the schedule
+    # itself runs in one process only (see searchsvc.serve)
+    app.extensions["searchsvc.reindexer"] = Reindexer(settings)
 
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(admin.blueprint)
     app.register_blueprint(views.blueprint)
     errors.register(app)
     http.register(app)
     views.register_filters(app)
+    views.register_context(app)
     return app
 
 

@@ -1,5 +1,6 @@
 """The JSON API: /api/search, /api/articles/<id>, /api/suggest, /api/stats, /api/openapi.json,
-and the probes /healthz and /readyz. Every handler renders what the search layer returns."""
+and the probes /healthz and /readyz. Every handler renders what the search layer returns.
+(POST /api/admin/reindex is in admin.py.)"""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from dataclasses import asdict
 
 from flask import Blueprint, abort, jsonify, request
 
+from searchsvc.engine.generations import current_generation
 from searchsvc.errors import QueryError
 from searchsvc.stats import index_stats
 from searchsvc.web import openapi
 from searchsvc.web.http import conditional, no_store
-from searchsvc.web.state import index_summary, search_request, service, settings
+from searchsvc.web.state import index_summary, reindex_fingerprint, reindex_status, search_request, service, settings
 
 blueprint = Blueprint("api", __name__)
 
@@ -81,13 +83,19 @@ def suggest():
     return jsonify({"ok": True, "suggestions": service().suggest(one_param("q"), limit)})
 
 
+def _stats_version() -> str:
+    """What /api/stats shows besides the served generation: the one on disk and the re-index status."""
+    on_disk = current_generation(settings().index_dir)
+    return f"{on_disk.name if on_disk else ''}|{reindex_fingerprint()}"
+
+
 @blueprint.get("/api/stats")
-@conditional
+@conditional(extra=_stats_version)
 def stats():
     check_params()
     data = index_stats(settings().index_dir)
     data["top_providers"] = [{"value": name, "count": count} for name, count in data["top_providers"]]
-    return jsonify({"ok": True, **data})
+    return jsonify({"ok": True, **data, "reindex": reindex_status()})
 
 
 @blueprint.get("/api/openapi.json")

@@ -21,21 +21,29 @@ def etag_for(generation: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def conditional(view: Callable) -> Callable:
+def conditional(view: Callable | None = None, *, extra: Callable[[], str] | None = None) -> Callable:
     """Answer 304 when If-None-Match names the current tag; tag successful answers otherwise.
 
-    The tag is checked before the view runs, so a revalidation costs no search.
+    The tag is checked before the view runs, so a revalidation costs no search. ``extra`` adds
+    what else the answer shows (such as the re-index status) to the tag. When the index switches
+    generation while the view runs, the answer may come from the newer one: it gets no tag and
+    ``Cache-Control: no-store`` rather than a tag naming the older one.
     """
+    if view is None:
+        return lambda inner: conditional(inner, extra=extra)
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        tag = etag_for(service().generation)
+        generation = service().generation
+        tag = etag_for(generation if extra is None else f"{generation}\n{extra()}")
         if request.if_none_match.contains_weak(tag):
             response = Response(status=304)
         else:
             response = make_response(view(*args, **kwargs))
             if response.status_code != 200:
                 return response
+            if service().generation != generation:
+                return no_store(response)
         response.set_etag(tag)
         response.headers["Cache-Control"] = "no-cache"
         return response

@@ -146,7 +146,58 @@ STATS = _obj(
         "report": {"type": "object", "description": "The last build's IndexReport."},
         "size_bytes": INT,
         "top_providers": {"type": "array", "items": _obj({"value": STR, "count": INT})},
+        "reindex": _ref("Reindex"),
     }
+)
+DATE_TIME = {"type": "string", "format": "date-time"}
+REINDEX_REPORT = _obj(
+    {
+        "added": INT,
+        "updated": INT,
+        "unchanged": INT,
+        "deleted": INT,
+        "duplicates": INT,
+        "failed": INT,
+        "documents": INT,
+        "generation": {**STR, "description": "The generation the run published (or kept, when nothing changed)."},
+        "failures": {
+            "type": "array",
+            "items": STR,
+            "description": "Files that could not be read as articles, as path:line: reason (at most 50).",
+        },
+    }
+)
+RUN = {
+    "id": STR,
+    "full": {**BOOL, "description": "A full rebuild rather than an incremental update."},
+    "trigger": {"type": "string", "enum": ["schedule", "api", "manual"]},
+    "started_at": DATE_TIME,
+}
+REINDEX = _obj(
+    {
+        "running": {**BOOL, "description": "A run is going on now (in any server process)."},
+        "current": _nullable(_obj(RUN)),
+        "last_run": _nullable(
+            _obj(
+                {
+                    **RUN,
+                    "finished_at": DATE_TIME,
+                    "seconds": NUM,
+                    "ok": {**BOOL, "description": "False when the run failed; the previous index is still served."},
+                    "error": _nullable(STR),
+                    "report": _nullable(_ref("ReindexReport")),
+                    "status_error": STR,
+                },
+                optional=("status_error",),
+            )
+        ),
+        "next_run": _nullable({**DATE_TIME, "description": "When the schedule starts the next run."}),
+        "schedule": _obj({"every": _nullable(STR), "cron": _nullable(STR), "full_cron": _nullable(STR)}),
+        "generation": {**STR, "description": "The generation this server process is serving."},
+    }
+)
+REINDEX_STARTED = _obj(
+    {"ok": {"type": "boolean", "enum": [True]}, "run": _obj({"id": STR, "full": BOOL})},
 )
 HEALTH = _obj({"ok": {"type": "boolean", "enum": [True]}})
 READY = _obj({"ok": {"type": "boolean", "enum": [True]}, "generation": STR, "documents": INT})
@@ -203,6 +254,44 @@ def _get(
     return {"get": {"summary": summary, "parameters": parameters or [], "responses": responses}}
 
 
+def admin_reindex() -> dict:
+    def error(description: str) -> dict:
+        return _json("Error", description)
+
+    unauthorized = error("No admin token was sent.")
+    unauthorized["headers"] = {"WWW-Authenticate": {"description": "Bearer.", "schema": STR}}
+    return {
+        "post": {
+            "summary": "Start a re-index run now (incremental unless full is true).",
+            "description": "Off (404) until the admin_token setting (SEARCHSVC_ADMIN_TOKEN) is set. The run "
+            "goes on in the background: follow it in the `reindex` object of /api/stats.",
+            "security": [{"bearer": []}, {"adminToken": []}],
+            "parameters": [_param("full", BOOL, "Rebuild the whole index instead of updating what changed.")],
+            "requestBody": {
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"full": BOOL},
+                            "additionalProperties": False,
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "202": _json("ReindexStarted", "The run has started."),
+                "400": error("`full` is not true or false, or the body is not a JSON object."),
+                "401": unauthorized,
+                "403": error("The admin token is wrong."),
+                "404": error("The admin API is off: no admin_token is set."),
+                "409": error("A run is going on already."),
+                "500": ERRORS["500"],
+            },
+        }
+    }
+
+
 def spec(settings: Settings) -> dict:
     not_found = _json("Error", "No article has this id.")
     article = _get("An article and the articles related to it.", _json("Article", "The article."))
@@ -222,7 +311,9 @@ def spec(settings: Settings) -> dict:
             "title": "searchsvc",
             "version": __version__,
             "description": "Full-text and faceted search over news articles. Every error has the "
-            "shape of `Error`. Unknown query parameters are errors (400).",
+            "shape of `Error`. Unknown query parameters are errors (400). The index is rebuilt in the "
+            "background on a schedule or through POST /api/admin/reindex; searches switch to each new "
+            "generation as a whole (the `generation` of a result names it).",
         },
         "paths": {
             "/api/search": _get(
@@ -238,7 +329,11 @@ def spec(settings: Settings) -> dict:
                     _param("limit", {"type": "integer", "minimum": 1, "maximum": 50}, "At most this many."),
                 ],
             ),
-            "/api/stats": _get("What is in the index.", _json("Stats", "Counts and the last build report.")),
+            "/api/stats": _get(
+                "What is in the index, and the state of re-index runs.",
+                _json("Stats", "Counts, the last build report and the re-index status."),
+            ),
+            "/api/admin/reindex": admin_reindex(),
             "/healthz": _get("The process is up.", _json("Health", "Always."), errors=("500",), conditional=False),
             "/readyz": _get(
                 "An index is open and searchable.", _json("Ready", "Ready."), errors=("503", "500"), conditional=False
@@ -253,9 +348,16 @@ def spec(settings: Settings) -> dict:
                 "Article": ARTICLE,
                 "Suggestions": SUGGESTIONS,
                 "Stats": STATS,
+                "Reindex": REINDEX,
+                "ReindexReport": REINDEX_REPORT,
+                "ReindexStarted": REINDEX_STARTED,
                 "Health": HEALTH,
                 "Ready": READY,
                 "Error": ERROR,
-            }
+            },
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "The admin_token setting."},
+                "adminToken": {"type": "apiKey", "in": "header", "name": "X-Admin-Token"},
+            },
         },
     }

@@ -14,13 +14,13 @@ from searchsvc.search import FACETS, SORTS
 from searchsvc.web.atom import render_feed
 from searchsvc.web.http import conditional
 from searchsvc.web.pagemodel import SORT_LABELS, build_page
-from searchsvc.web.state import index_summary, search_request, service, settings
+from searchsvc.web.state import index_summary, reindex_fingerprint, reindex_status, search_request, service, settings
 
 blueprint = Blueprint("pages", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
 
 @blueprint.get("/")
-@conditional
+@conditional(extra=reindex_fingerprint)
 def search_page():
     search = search_request(strict=False).with_changes(facets=FACETS)
     results = service().search(search)
@@ -38,7 +38,7 @@ def search_page():
 
 
 @blueprint.get("/articles/<path:doc_id>")
-@conditional
+@conditional(extra=reindex_fingerprint)
 def article_page(doc_id: str):
     found = service().article(doc_id)
     if found is None:
@@ -86,6 +86,33 @@ def web_url(value: str | None) -> str:
     return value if scheme in ("http", "https") else ""
 
 
+def nice_time(value: str | None) -> str:
+    """'2022-03-18T09:05:00.000+00:00' -> '18 Mar 2022 09:05 UTC'."""
+    if not value:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(dt.UTC)
+    except ValueError:
+        return value
+    return f"{moment.day} {moment:%b %Y %H:%M} UTC"
+
+
+def reindex_footer() -> dict | None:
+    """The re-index status for the page footer; None when nothing was ever re-indexed or scheduled."""
+    try:
+        status = reindex_status()
+    except Exception:  # noqa: BLE001 - the footer must never break a page (an error page least of all)
+        return None
+    if not (status["running"] or status["last_run"] or status["next_run"]):
+        return None
+    return status
+
+
 def register_filters(app: Flask) -> None:
     app.add_template_filter(nice_date, "nice_date")
+    app.add_template_filter(nice_time, "nice_time")
     app.add_template_filter(web_url, "web_url")
+
+
+def register_context(app: Flask) -> None:
+    app.context_processor(lambda: {"reindex": reindex_footer()})
