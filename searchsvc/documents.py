@@ -94,21 +94,27 @@ _HANDLER = _FrontMatter()
 
 def iter_article_paths(roots: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
     """Article files below each root, sorted, skipping hidden entries and never looping on links."""
+    for path in iter_article_files(roots):
+        yield Path(path)
+
+
+def iter_article_files(roots: Iterable[str | os.PathLike[str]]) -> Iterator[str]:
+    """Like iter_article_paths, as strings (cheaper when there are many files)."""
     seen_dirs: set[tuple[int, int]] = set()
     for root in roots:
-        root = Path(root)
-        if root.is_file():
-            if root.suffix.lower() in ARTICLE_SUFFIXES:
+        root = os.fspath(root)
+        if os.path.isfile(root):
+            if os.path.splitext(root)[1].lower() in ARTICLE_SUFFIXES:
                 yield root
             continue
-        if not root.is_dir():
+        if not os.path.isdir(root):
             continue
         yield from _walk(root, seen_dirs)
 
 
-def _walk(folder: Path, seen_dirs: set[tuple[int, int]]) -> Iterator[Path]:
+def _walk(folder: str, seen_dirs: set[tuple[int, int]]) -> Iterator[str]:
     try:
-        info = folder.stat()
+        info = os.stat(folder)
     except OSError:
         return
     key = (info.st_dev, info.st_ino)
@@ -116,7 +122,8 @@ def _walk(folder: Path, seen_dirs: set[tuple[int, int]]) -> Iterator[Path]:
         return
     seen_dirs.add(key)
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
     except OSError:
         return
     for entry in entries:
@@ -124,9 +131,9 @@ def _walk(folder: Path, seen_dirs: set[tuple[int, int]]) -> Iterator[Path]:
             continue
         try:
             if entry.is_dir():
-                yield from _walk(Path(entry.path), seen_dirs)
+                yield from _walk(entry.path, seen_dirs)
             elif entry.is_file() and os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES:
-                yield Path(entry.path)
+                yield entry.path
         except OSError:
             continue
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from searchsvc import engine
 from searchsvc.build_workers import ShardWorkers
-from searchsvc.documents import Article, iter_article_paths, parse_article
+from searchsvc.documents import Article, iter_article_files, parse_article
 from searchsvc.engine.generations import (
     BuildLock,
     current_generation,
@@ -32,7 +32,7 @@ PARALLEL_BUILD_THRESHOLD = 4000
 Progress = Callable[[int, int], None]
 
 
-@dataclass
+@dataclass(slots=True)
 class FileEntry:
     size: int
     mtime_ns: int
@@ -40,11 +40,19 @@ class FileEntry:
     ids: list[str] = field(default_factory=list)
     failure: str = ""
     line: int = 0
-    display: str = ""
+    display: str = ""  # the path as the user gave it; kept for failed files, to report them
+    # ids this file carries but another file's article won (see _record)
+    lost: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Manifest:
+    """What the last build saw of each file, and which file's article the index holds per id.
+
+    Saved per generation as ``manifest.json``. Ownership is not saved: it follows from each
+    file's ids (its own article first, then its related entries) and the ids it lost.
+    """
+
     files: dict[str, FileEntry] = field(default_factory=dict)
     # id -> [path, is_top_level, mtime_ns] of the file whose article the index holds
     owners: dict[str, list] = field(default_factory=dict)
@@ -59,18 +67,23 @@ class Manifest:
         except (FileNotFoundError, ValueError):
             return cls()
         files = {path: FileEntry(*entry) for path, entry in data.get("files", {}).items()}
-        return cls(files, data.get("owners", {}), data.get("shadowed", {}), data.get("report", {}))
+        owners: dict[str, list] = {}
+        shadowed: dict[str, list[str]] = {}
+        for path, entry in files.items():
+            lost = set(entry.lost)
+            for position, doc_id in enumerate(entry.ids):
+                if doc_id in lost:
+                    shadowed.setdefault(doc_id, []).append(path)
+                else:
+                    owners[doc_id] = (path, position == 0, entry.mtime_ns)
+        return cls(files, owners, shadowed, data.get("report", {}))
 
     def save(self, folder: Path) -> None:
-        data = {
-            "files": {
-                path: [e.size, e.mtime_ns, e.sha1, e.ids, e.failure, e.line, e.display]
-                for path, e in self.files.items()
-            },
-            "owners": self.owners,
-            "shadowed": self.shadowed,
-            "report": self.report,
-        }
+        files = {}
+        for path, e in self.files.items():
+            lost = [i for i in e.ids if (self.owners.get(i) or ("",))[0] != path]
+            files[path] = [e.size, e.mtime_ns, e.sha1, e.ids, e.failure, e.line, e.display, lost]
+        data = {"files": files, "report": self.report}
         tmp = folder / (MANIFEST + ".tmp")
         tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
         os.replace(tmp, folder / MANIFEST)
@@ -135,7 +148,7 @@ def parse_files(jobs: Sequence[tuple[str, str]], progress: Progress | None = Non
 def check_sources(sources: Iterable[str], progress: Progress | None = None) -> IndexReport:
     """Parse every file and report what an index run would, without writing anything."""
     started = time.time()
-    jobs = [(os.path.abspath(p), str(p)) for p in iter_article_paths(sources)]
+    jobs = [(os.path.abspath(p), p) for p in iter_article_files(sources)]
     report = IndexReport(started_at=started, full=True)
     manifest = Manifest()
     for parsed in parse_files(jobs, progress):
@@ -162,14 +175,15 @@ def build_index(
 
 def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Progress | None) -> IndexReport:
     started = time.time()
+    cwd = os.getcwd()
     current = current_generation(index_dir)
     full = full or current is None
     old = Manifest() if full else Manifest.load(current.path)
     report = IndexReport(full=full, started_at=started)
 
     found: dict[str, str] = {}
-    for path in iter_article_paths(sources):
-        found.setdefault(os.path.abspath(path), str(path))
+    for path in iter_article_files(sources):
+        found.setdefault(path if os.path.isabs(path) else os.path.join(cwd, path), path)
 
     manifest = Manifest(owners=dict(old.owners), shadowed={k: list(v) for k, v in old.shadowed.items()})
     to_parse: dict[str, str] = {}
@@ -199,7 +213,7 @@ def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Pro
                 delete_ids.add(doc_id)
                 for other in manifest.shadowed.pop(doc_id, []):
                     if other in manifest.files and other != key:
-                        to_parse.setdefault(other, manifest.files[other].display)
+                        to_parse.setdefault(other, found.get(other, other))
             elif doc_id in manifest.shadowed:
                 manifest.shadowed[doc_id] = [p for p in manifest.shadowed[doc_id] if p != key]
     if not full and not to_parse and not gone:
@@ -208,7 +222,7 @@ def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Pro
             DocumentFailure(e.display, e.failure, e.line or None) for e in manifest.files.values() if e.failure
         ]
         report.generation = current.name
-        report.documents = engine.document_count(current.path)
+        report.documents = old.report.get("documents") or engine.document_count(current.path)
         report.finished_at = time.time()
         report.seconds = report.finished_at - started
         return report
@@ -279,11 +293,12 @@ def _cpus() -> int:
 
 def _record(parsed: _Parsed, manifest: Manifest, report: IndexReport, winners: dict[str, Article]) -> None:
     """Add one parsed file to the manifest, deciding which article owns each id."""
-    entry = FileEntry(parsed.size, parsed.mtime_ns, parsed.sha1, display=parsed.display)
+    entry = FileEntry(parsed.size, parsed.mtime_ns, parsed.sha1)
     manifest.files[parsed.key] = entry
     report.warnings.extend(parsed.warnings)
     if parsed.failure:
         entry.failure, entry.line = parsed.failure.reason, parsed.failure.line or 0
+        entry.display = parsed.display
         report.failures.append(parsed.failure)
         return
     for article in parsed.articles:
@@ -291,7 +306,7 @@ def _record(parsed: _Parsed, manifest: Manifest, report: IndexReport, winners: d
             report.duplicates += 1
             continue
         entry.ids.append(article.id)
-        claim = [parsed.key, not article.is_related, parsed.mtime_ns]
+        claim = (parsed.key, not article.is_related, parsed.mtime_ns)
         owner = manifest.owners.get(article.id)
         if owner is None or owner[0] == parsed.key:
             manifest.owners[article.id] = claim

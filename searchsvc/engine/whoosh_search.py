@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import threading
 import time
@@ -14,6 +13,7 @@ from whoosh import query
 
 from searchsvc.engine.generations import current_generation
 from searchsvc.engine.highlight import highlight
+from searchsvc.engine.whoosh_facets import all_of, count_facets, filter_masks
 from searchsvc.engine.whoosh_query import Evaluator, make_parser, parse_user_query, query_words
 from searchsvc.engine.whoosh_snapshot import Snapshot
 from searchsvc.errors import IndexNotFoundError
@@ -110,18 +110,18 @@ class WhooshEngine:
         s = snapshot or self.snapshot()
         q = parse_user_query(self._parser(s), request.q) if request.q.strip() else None
         docs, scores = self._match(s, q, request.q)
-        filters = self._filter_masks(s, request, docs)
-        keep = _all_of(filters, len(docs))
+        filters = filter_masks(s, request, docs)
+        keep = all_of(filters, len(docs))
         relaxed = False
         matched_all = int(keep.sum())
         if q is not None and (matched_all == 0 or matched_all < RELAX_BELOW):
             parts = Evaluator(s, request.q).relaxable_parts(q)
             if parts and (matched_all == 0 or len(parts[0]) >= RELAX_MIN_WORDS):
                 docs, scores = Evaluator(s, request.q).relaxed(*parts)
-                filters = self._filter_masks(s, request, docs)
-                keep = _all_of(filters, len(docs))
+                filters = filter_masks(s, request, docs)
+                keep = all_of(filters, len(docs))
                 relaxed = True
-        facets = self._facets(s, request, docs, filters) if request.facets else {}
+        facets = count_facets(s, request, docs, filters) if request.facets else {}
         docs, scores = docs[keep], scores[keep]
         final = self._final_scores(s, docs, scores, q is not None)
         order = self._order(s, request.sort, docs, final, q is not None)
@@ -154,31 +154,6 @@ class WhooshEngine:
             docs = np.flatnonzero(s.live).astype(np.int32)
             return docs, np.zeros(len(docs), dtype=np.float32)
         return Evaluator(s, text).run(q)
-
-    def _filter_masks(self, s: Snapshot, request, docs: np.ndarray) -> dict[str, np.ndarray]:
-        """One boolean mask over ``docs`` per active filter, keyed by the facet it belongs to."""
-        masks: dict[str, np.ndarray] = {}
-        for facet, column, values in (
-            ("provider", s.provider, request.providers),
-            ("domain", s.domain, request.domains),
-            ("category", s.category, request.categories),
-            ("type", s.type, request.types),
-        ):
-            if values:
-                masks[facet] = np.isin(column.ords[docs], column.ords_for(values))
-        if request.topics:
-            masks["topic"] = s.topics.doc_mask(s.topics.ords_for(request.topics), s.size)[docs]
-        if request.published is not None:
-            masks["published"] = s.published[docs] == (1 if request.published else 0)
-        if request.date_from or request.date_to:
-            days = s.day[docs]
-            mask = s.has_date[docs]
-            if request.date_from:
-                mask &= days >= _epoch_day(request.date_from)
-            if request.date_to:
-                mask &= days <= _epoch_day(request.date_to)
-            masks["date"] = mask
-        return masks
 
     def _final_scores(self, s: Snapshot, docs: np.ndarray, scores: np.ndarray, has_query: bool) -> np.ndarray:
         """Text score times a bounded boost for recency and quality (never more than the weights)."""
@@ -226,69 +201,6 @@ class WhooshEngine:
         sizes = np.bincount(group)
         return docs[first], final[first], sizes[group[first]]
 
-    def _facets(self, s: Snapshot, request, docs: np.ndarray, filters: dict[str, np.ndarray]) -> dict:
-        out = {}
-
-        def docs_for(facet: str) -> np.ndarray:
-            keep = np.ones(len(docs), dtype=bool)
-            for name, mask in filters.items():
-                if name != facet:
-                    keep &= mask
-            return docs[keep]
-
-        selected_by_facet = {
-            "provider": request.providers,
-            "domain": request.domains,
-            "topic": request.topics,
-            "category": request.categories,
-            "type": request.types,
-        }
-        for facet in request.facets:
-            subset = docs_for(facet)
-            if facet == "date":
-                out["date"] = self._date_facet(s, subset, request)
-                continue
-            if facet == "topic":
-                column, counts = s.topics, s.topics.counts(subset)
-            else:
-                column = {"provider": s.provider, "domain": s.domain, "category": s.category, "type": s.type}[facet]
-                counts = np.bincount(column.ords[subset], minlength=len(column.values))
-                if column.empty >= 0:
-                    counts[column.empty] = 0
-            out[facet] = _top_values(column, counts, selected_by_facet[facet], request.facet_size)
-        return out
-
-    def _date_facet(self, s: Snapshot, subset: np.ndarray, request):
-        days = s.day[subset][s.has_date[subset]]
-        if not len(days):
-            return [], "month", False
-        first = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.min()))
-        last = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.max()))
-        span = (last - first).days
-        interval = "day" if span <= 62 else ("month" if span <= 3 * 366 else "year")
-        dates = days.astype("datetime64[D]")
-        if interval == "day":
-            buckets, counts = np.unique(dates, return_counts=True)
-            starts = [b.astype(dt.date) for b in buckets]
-            ends = starts
-        elif interval == "month":
-            buckets, counts = np.unique(dates.astype("datetime64[M]"), return_counts=True)
-            starts = [b.astype("datetime64[D]").astype(dt.date) for b in buckets]
-            ends = [(b + 1).astype("datetime64[D]").astype(dt.date) - dt.timedelta(days=1) for b in buckets]
-        else:
-            buckets, counts = np.unique(dates.astype("datetime64[Y]"), return_counts=True)
-            starts = [b.astype("datetime64[D]").astype(dt.date) for b in buckets]
-            ends = [(b + 1).astype("datetime64[D]").astype(dt.date) - dt.timedelta(days=1) for b in buckets]
-        values = []
-        low = request.date_from or dt.date.min
-        high = request.date_to or dt.date.max
-        has_range = bool(request.date_from or request.date_to)
-        for start, end, count in zip(starts, ends, counts, strict=True):
-            label = start.isoformat()[: {"day": 10, "month": 7, "year": 4}[interval]]
-            selected = has_range and start >= low and end <= high
-            values.append((label, int(count), selected, start.isoformat(), end.isoformat()))
-        return values, interval, False
-
     def _hit(self, s: Snapshot, docnum: int, score: float, duplicates: int, words: set) -> EngineHit:
         stored = s.stored(docnum)
         wanted = {w for _, w in words if not w.endswith("*")}
@@ -335,7 +247,7 @@ class WhooshEngine:
             return None
         suggestion = " ".join(corrected)
         docs, _ = Evaluator(s).run(parse_user_query(self._parser(s), suggestion))
-        matching = int(_all_of(self._filter_masks(s, request, docs), len(docs)).sum())
+        matching = int(all_of(filter_masks(s, request, docs), len(docs)).sum())
         return suggestion if matching > total else None
 
     def suggest(self, prefix: str, limit: int = 10) -> list[dict]:
@@ -418,37 +330,3 @@ class WhooshEngine:
     def stats(self) -> dict:
         s = self.snapshot()
         return {"documents": s.count, "generation": s.name}
-
-
-def _all_of(masks: dict[str, np.ndarray], size: int) -> np.ndarray:
-    keep = np.ones(size, dtype=bool)
-    for mask in masks.values():
-        keep &= mask
-    return keep
-
-
-def _epoch_day(day: dt.date) -> int:
-    return (day - dt.date(1970, 1, 1)).days
-
-
-def _top_values(column, counts: np.ndarray, selected: tuple[str, ...], size: int):
-    nonzero = np.flatnonzero(counts)
-    more = len(nonzero) > size
-    if len(nonzero) > size:
-        # every value counted at least as often as the size-th one, then ordered exactly
-        threshold = np.partition(counts[nonzero], len(nonzero) - size)[len(nonzero) - size]
-        part = nonzero[counts[nonzero] >= threshold]
-    else:
-        part = nonzero
-    chosen = sorted(part.tolist(), key=lambda i: (-int(counts[i]), column.values[i].casefold()))[:size]
-    selected_ords = set(column.ords_for(selected).tolist()) if selected else set()
-    values = [(column.values[i], int(counts[i]), i in selected_ords, None, None) for i in chosen]
-    listed = set(chosen)
-    for i in sorted(selected_ords - listed):
-        values.append((column.values[i], int(counts[i]), True, None, None))
-    # selected values that are not in the index at all still show, with a zero count
-    known = {column.values[i].casefold() for i in selected_ords}
-    for value in selected:
-        if value.casefold() not in known:
-            values.append((value, 0, True, None, None))
-    return values, None, more

@@ -16,7 +16,8 @@ from searchsvc.engine.schema import NO_DATE, NUMBERS, make_schema
 
 INDEX_NAME = "MAIN"
 WRITER_MB = 256
-SEGMENT_DOCS = 100_000
+CHANGES_MB = 64  # an update's postings beyond this spill to sorted runs on disk
+SEGMENT_DOCS = 40_000
 
 
 def _cached_reader(self, fieldname, column):
@@ -139,7 +140,7 @@ def commit_segments(folder: Path, segments: Sequence) -> None:
 def write_changes(folder: Path, delete_ids: Sequence[str], articles: Sequence[Article]) -> None:
     """Delete ``delete_ids`` and add (or replace) ``articles`` in the index in ``folder``."""
     ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
-    writer = SegmentWriter(ix, codec=new_codec(), limitmb=WRITER_MB)
+    writer = SegmentWriter(ix, codec=new_codec(), limitmb=CHANGES_MB)
     try:
         for doc_id in delete_ids:
             writer.delete_by_term("id", doc_id)

@@ -1,0 +1,138 @@
+"""Filters and facet counts over matching documents, from a snapshot's per-document arrays.
+
+Facets are disjunctive: each facet counts the matches under every filter but its own, so a
+selected provider still shows the other providers with their counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from searchsvc.engine.whoosh_snapshot import Snapshot
+
+
+def filter_masks(s: Snapshot, request, docs: np.ndarray) -> dict[str, np.ndarray]:
+    """One boolean mask over ``docs`` per active filter, keyed by the facet it belongs to."""
+    masks: dict[str, np.ndarray] = {}
+    for facet, column, values in (
+        ("provider", s.provider, request.providers),
+        ("domain", s.domain, request.domains),
+        ("category", s.category, request.categories),
+        ("type", s.type, request.types),
+    ):
+        if values:
+            masks[facet] = np.isin(column.ords[docs], column.ords_for(values))
+    if request.topics:
+        masks["topic"] = s.topics.doc_mask(s.topics.ords_for(request.topics), s.size)[docs]
+    if request.published is not None:
+        masks["published"] = s.published[docs] == (1 if request.published else 0)
+    if request.date_from or request.date_to:
+        days = s.day[docs]
+        mask = s.has_date[docs]
+        if request.date_from:
+            mask &= days >= epoch_day(request.date_from)
+        if request.date_to:
+            mask &= days <= epoch_day(request.date_to)
+        masks["date"] = mask
+    return masks
+
+
+def count_facets(s: Snapshot, request, docs: np.ndarray, filters: dict[str, np.ndarray]) -> dict:
+    out = {}
+
+    def docs_for(facet: str) -> np.ndarray:
+        keep = np.ones(len(docs), dtype=bool)
+        for name, mask in filters.items():
+            if name != facet:
+                keep &= mask
+        return docs[keep]
+
+    selected_by_facet = {
+        "provider": request.providers,
+        "domain": request.domains,
+        "topic": request.topics,
+        "category": request.categories,
+        "type": request.types,
+    }
+    for facet in request.facets:
+        subset = docs_for(facet)
+        if facet == "date":
+            out["date"] = date_facet(s, subset, request)
+            continue
+        if facet == "topic":
+            column, counts = s.topics, s.topics.counts(subset)
+        else:
+            column = {"provider": s.provider, "domain": s.domain, "category": s.category, "type": s.type}[facet]
+            counts = np.bincount(column.ords[subset], minlength=len(column.values))
+            if column.empty >= 0:
+                counts[column.empty] = 0
+        out[facet] = top_values(column, counts, selected_by_facet[facet], request.facet_size)
+    return out
+
+
+def date_facet(s: Snapshot, subset: np.ndarray, request):
+    days = s.day[subset][s.has_date[subset]]
+    if not len(days):
+        return [], "month", False
+    first = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.min()))
+    last = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.max()))
+    span = (last - first).days
+    interval = "day" if span <= 62 else ("month" if span <= 3 * 366 else "year")
+    dates = days.astype("datetime64[D]")
+    if interval == "day":
+        buckets, counts = np.unique(dates, return_counts=True)
+        starts = [b.astype(dt.date) for b in buckets]
+        ends = starts
+    elif interval == "month":
+        buckets, counts = np.unique(dates.astype("datetime64[M]"), return_counts=True)
+        starts = [b.astype("datetime64[D]").astype(dt.date) for b in buckets]
+        ends = [(b + 1).astype("datetime64[D]").astype(dt.date) - dt.timedelta(days=1) for b in buckets]
+    else:
+        buckets, counts = np.unique(dates.astype("datetime64[Y]"), return_counts=True)
+        starts = [b.astype("datetime64[D]").astype(dt.date) for b in buckets]
+        ends = [(b + 1).astype("datetime64[D]").astype(dt.date) - dt.timedelta(days=1) for b in buckets]
+    values = []
+    low = request.date_from or dt.date.min
+    high = request.date_to or dt.date.max
+    has_range = bool(request.date_from or request.date_to)
+    for start, end, count in zip(starts, ends, counts, strict=True):
+        label = start.isoformat()[: {"day": 10, "month": 7, "year": 4}[interval]]
+        selected = has_range and start >= low and end <= high
+        values.append((label, int(count), selected, start.isoformat(), end.isoformat()))
+    return values, interval, False
+
+
+def all_of(masks: dict[str, np.ndarray], size: int) -> np.ndarray:
+    keep = np.ones(size, dtype=bool)
+    for mask in masks.values():
+        keep &= mask
+    return keep
+
+
+def epoch_day(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days
+
+
+def top_values(column, counts: np.ndarray, selected: tuple[str, ...], size: int):
+    nonzero = np.flatnonzero(counts)
+    more = len(nonzero) > size
+    if len(nonzero) > size:
+        # every value counted at least as often as the size-th one, then ordered exactly
+        threshold = np.partition(counts[nonzero], len(nonzero) - size)[len(nonzero) - size]
+        part = nonzero[counts[nonzero] >= threshold]
+    else:
+        part = nonzero
+    chosen = sorted(part.tolist(), key=lambda i: (-int(counts[i]), column.values[i].casefold()))[:size]
+    selected_ords = set(column.ords_for(selected).tolist()) if selected else set()
+    values = [(column.values[i], int(counts[i]), i in selected_ords, None, None) for i in chosen]
+    listed = set(chosen)
+    for i in sorted(selected_ords - listed):
+        values.append((column.values[i], int(counts[i]), True, None, None))
+    # selected values that are not in the index at all still show, with a zero count
+    known = {column.values[i].casefold() for i in selected_ords}
+    for value in selected:
+        if value.casefold() not in known:
+            values.append((value, 0, True, None, None))
+    return values, None, more
