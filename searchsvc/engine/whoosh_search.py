@@ -14,6 +14,7 @@ from whoosh import query
 from searchsvc.engine.generations import current_generation
 from searchsvc.engine.highlight import highlight
 from searchsvc.engine.whoosh_facets import all_of, count_facets, filter_masks
+from searchsvc.engine.whoosh_patches import forget_folder
 from searchsvc.engine.whoosh_query import Evaluator, make_parser, parse_user_query, query_words
 from searchsvc.engine.whoosh_snapshot import Snapshot
 from searchsvc.errors import IndexNotFoundError
@@ -90,6 +91,8 @@ class WhooshEngine:
             return current
         try:
             if self._snapshot is None or self._snapshot.name != generation.name:
+                if self._snapshot is not None:
+                    forget_folder(str(self._snapshot.folder))
                 snapshot = Snapshot(generation.path, generation.name)
                 # build the spelling vocabulary now rather than in the first query that needs it
                 threading.Thread(target=snapshot.vocabulary, name="vocabulary", daemon=True).start()

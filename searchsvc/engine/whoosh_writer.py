@@ -11,6 +11,7 @@ from whoosh.codec import whoosh3
 from whoosh.writing import SegmentWriter
 
 from searchsvc.documents import Article
+from searchsvc.engine import whoosh_patches  # noqa: F401 - applies the file-handling fixes
 from searchsvc.engine.fast_writer import BulkSegmentWriter
 from searchsvc.engine.schema import NO_DATE, NUMBERS, make_schema
 
