@@ -27,6 +27,7 @@ B = {"title": 0.5, "topics_text": 0.3, "excerpt": 0.75, "body": 0.75}
 MAX_EXPANSION = 64
 _FIELD_PREFIX = re.compile(r"(\w+):")
 _LOWERCASE = re.compile(r"[a-z]")
+_COMPOUND = re.compile(r"(?<=\w)[-./'’_](?=\w)")
 SHOUTED_WORDS = 5
 _ONLY_EXCLUSIONS = re.compile(r"^\s*(?:-\S+\s*)+$")
 _ONLY_EXCLUSIONS_PREFIX = re.compile(r"(?<![^\s(])-(?=\S)")
@@ -58,6 +59,7 @@ def parse_user_query(parser, text: str) -> query.Query:
     text = _FIELD_PREFIX.sub(lambda m: m.group(0) if m.group(1) in USER_FIELDS else m.group(1) + " ", text)
     if not _LOWERCASE.search(text) and len(text.split()) >= SHOUTED_WORDS:
         text = text.lower()  # a long all-capitals query is prose: its AND/OR/NOT are words
+    text = split_compounds(text)
     try:
         parsed = parser.parse(text)
         if isinstance(parsed, query.qcore._NullQuery) and _ONLY_EXCLUSIONS.match(text):
@@ -72,6 +74,20 @@ def parse_user_query(parser, text: str) -> query.Query:
         return parser.parse(plain)
     except Exception:  # noqa: BLE001
         return query.NullQuery
+
+
+def split_compounds(text: str) -> str:
+    """'left-wing' and 'cartoq.com' as separate words outside quotes and field:values.
+
+    The parser would otherwise turn each into one part that needs both words in the same field,
+    which a relaxed (some-of-the-words) match cannot loosen."""
+    out = []
+    for number, chunk in enumerate(text.split('"')):
+        if number % 2:  # inside quotes: a phrase keeps its words together anyway
+            out.append(chunk)
+            continue
+        out.append(" ".join(t if ":" in t else _COMPOUND.sub(" ", t) for t in chunk.split(" ")))
+    return '"'.join(out)
 
 
 def _has_error(q: query.Query) -> bool:
@@ -157,9 +173,10 @@ class Evaluator:
             return self.expansion(q)
         return self.fallback(q)
 
-    def relaxable_parts(self, q: query.Query) -> tuple[list[query.Query], list[query.Query]] | None:
-        """The required parts and the excluded parts of an And query, which may be relaxed to
-        "some of the parts"; None for anything else."""
+    def relaxable_parts(self, q: query.Query):
+        """(words, required, excluded) of an And query whose plain words (two or more) may be
+        relaxed to "some of the words"; None for anything else. Explicit syntax is never relaxed:
+        phrases, field:value and other parts stay required, NOT/-word parts stay excluded."""
         negative: list[query.Query] = []
         while isinstance(q, query.AndNot):  # "a b -c" parses as AndNot(And(a, b), c)
             negative.append(q.b)
@@ -168,16 +185,24 @@ class Evaluator:
             return None
         positive = [c for c in q.subqueries if not isinstance(c, query.Not)]
         negative += [c.query for c in q.subqueries if isinstance(c, query.Not)]
-        if len(positive) < 2:
+        words = [c for c in positive if self._is_plain_word(c)]
+        if len(words) < 2:
             return None
-        return positive, negative
+        return words, [c for c in positive if not self._is_plain_word(c)], negative
 
-    def relaxed(self, parts: list[query.Query], excluded: list[query.Query] = ()) -> Matches:
-        """Documents matching any part (and no excluded one), scored by the sum of the parts they
-        match: BM25 over the query's words as a bag, so a document with more (and rarer) words
-        ranks higher. A coordination factor (share of parts matched) was measured to cost MAP on
-        the judged collections (benchmarks/relevance.py) and is not applied."""
+    def _is_plain_word(self, q: query.Query) -> bool:
+        if isinstance(q, query.Term):
+            return q.fieldname in SEARCH_FIELDS
+        return isinstance(q, query.Or) and self._word_unit(q) is not None
+
+    def relaxed(self, parts: list[query.Query], required=(), excluded=()) -> Matches:
+        """Documents matching any of the word parts and every required part (and no excluded one),
+        scored by the sum of the parts they match: BM25 over the query's words as a bag, so a
+        document with more (and rarer) words ranks higher. A coordination factor (share of parts
+        matched) was measured to cost MAP on the judged collections (benchmarks/relevance.py)."""
         result = _union([self.run(part) for part in parts])
+        if required:
+            result = _intersect([result] + [self.run(part) for part in required])
         for part in excluded:
             result = _subtract(result, self.run(part)[0])
         return result

@@ -23,10 +23,10 @@ COLLAPSE_SECONDS = 3 * 86400
 RECENCY_HALF_LIFE_DAYS = 30.0
 SUGGEST_BELOW = 3
 SUGGEST_MAX_WORDS = 6
-# When no document matches every word of a plain query, or a long query (natural language)
-# matches fewer than RELAX_BELOW, documents matching some of the words are ranked too.
+# When fewer documents than fill the first page (at most RELAX_BELOW) match every word of a
+# query, documents matching some of its words follow them ("relaxed"): long natural-language
+# queries rarely match in full, and a short one with few full matches still finds something.
 RELAX_BELOW = 10
-RELAX_MIN_WORDS = 4
 CHECK_INTERVAL = 0.5
 DAY = 86400
 
@@ -116,18 +116,21 @@ class WhooshEngine:
         filters = filter_masks(s, request, docs)
         keep = all_of(filters, len(docs))
         relaxed = False
+        complete = None  # when relaxed: which results match every word (they rank first)
         matched_all = int(keep.sum())
-        if q is not None and (matched_all == 0 or matched_all < RELAX_BELOW):
+        if q is not None and matched_all < min(RELAX_BELOW, request.per_page):
             parts = Evaluator(s, request.q).relaxable_parts(q)
-            if parts and (matched_all == 0 or len(parts[0]) >= RELAX_MIN_WORDS):
+            if parts:
+                strict_docs = docs[keep]
                 docs, scores = Evaluator(s, request.q).relaxed(*parts)
                 filters = filter_masks(s, request, docs)
                 keep = all_of(filters, len(docs))
-                relaxed = True
+                relaxed = len(docs[keep]) > matched_all
+                complete = np.isin(docs, strict_docs)
         facets = count_facets(s, request, docs, filters) if request.facets else {}
         docs, scores = docs[keep], scores[keep]
         final = self._final_scores(s, docs, scores, q is not None)
-        order = self._order(s, request.sort, docs, final, q is not None)
+        order = self._order(s, request.sort, docs, final, q is not None, complete[keep] if relaxed else None)
         docs, final = docs[order], final[order]
         counts = np.ones(len(docs), dtype=np.int64)
         if request.collapse and len(docs) > 1:
@@ -173,8 +176,11 @@ class WhooshEngine:
             boost += self.ranking.quality_weight * quality.astype(np.float32)
         return scores * boost
 
-    def _order(self, s: Snapshot, sort: str, docs: np.ndarray, final: np.ndarray, has_query: bool) -> np.ndarray:
-        """Positions of ``docs`` in result order; articles without a date last when sorting by date."""
+    def _order(
+        self, s: Snapshot, sort: str, docs: np.ndarray, final: np.ndarray, has_query: bool, complete=None
+    ) -> np.ndarray:
+        """Positions of ``docs`` in result order; articles without a date last when sorting by date;
+        by relevance, articles that match every word before those that match only some."""
         if not len(docs):
             return np.empty(0, dtype=np.int64)
         ts = s.published_ts[docs]
@@ -185,6 +191,8 @@ class WhooshEngine:
             return np.lexsort((-final, ts, undated))
         if sort == "quality":
             return np.lexsort((-ts, -final, -s.quality[docs]))
+        if complete is not None:
+            return np.lexsort((docs, -ts, -final, ~complete))
         return np.lexsort((docs, -ts, -final))
 
     def _collapse(self, s: Snapshot, docs: np.ndarray, final: np.ndarray):
