@@ -9,7 +9,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from searchsvc.errors import QueryError
@@ -73,7 +73,7 @@ class SearchRequest:
         return out
 
     def cache_key(self) -> tuple:
-        return tuple(asdict(self).items())
+        return tuple(getattr(self, f.name) for f in fields(self))
 
     def to_params(self) -> list[tuple[str, str]]:
         """The request as URL query parameters (defaults left out), for links and ETags."""
@@ -140,6 +140,14 @@ class Hit:
     related_to: str = ""
     related_ids: list[str] = field(default_factory=list)
 
+    def to_dict(self) -> dict:
+        """The hit as JSON-ready data (a shallow copy: dataclasses.asdict deep-copies, slowly)."""
+        data = dict(vars(self))
+        data["topics"] = list(self.topics)
+        data["highlights"] = dict(self.highlights)
+        data["related_ids"] = list(self.related_ids)
+        return data
+
 
 @dataclass
 class SearchResults:
@@ -182,13 +190,13 @@ class SearchResults:
             "page": self.page,
             "per_page": self.per_page,
             "pages": self.pages,
-            "hits": [asdict(hit) for hit in self.hits],
+            "hits": [hit.to_dict() for hit in self.hits],
             "facets": {
                 name: {
                     "interval": facet.interval,
                     "more": facet.more,
                     "values": [
-                        {k: v for k, v in asdict(value).items() if v is not None or k in ("value", "count")}
+                        {k: v for k, v in vars(value).items() if v is not None or k in ("value", "count")}
                         for value in facet.values
                     ],
                 }

@@ -24,12 +24,16 @@ log = logging.getLogger("searchsvc.serve")
 WAIT_POLL_SECONDS = 0.1
 
 
-def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket:
-    """A bound, listening TCP socket (IPv6 when ``host`` is an IPv6 address)."""
+def listening_socket(host: str, port: int, backlog: int = 1024, reuse_port: bool = False) -> socket.socket:
+    """A bound, listening TCP socket (IPv6 when ``host`` is an IPv6 address). With
+    ``reuse_port``, several such sockets share the port and the kernel spreads connections
+    evenly over them (one per worker process)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
         sock.listen(backlog)
     except OSError:
@@ -115,10 +119,11 @@ def run_server(settings: Settings, echo=click.echo, schedule: Schedule | None = 
 
     if schedule is None:
         schedule = Schedule(Reindexer(settings))
-    sock = listening_socket(settings.host, settings.port)
+    workers = max(1, settings.workers)
+    sharing = workers > 1 and hasattr(socket, "SO_REUSEPORT")
+    sock = listening_socket(settings.host, settings.port, reuse_port=sharing)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    workers = max(1, settings.workers)
     echo(
         f"Serving http://{shown}:{port}/ ({workers} worker{'s' if workers > 1 else ''}, "
         f"{settings.threads} threads each). Press Ctrl+C to stop."
@@ -165,7 +170,12 @@ def _run_workers(
 
     for signum in signals:
         signal.signal(signum, forward)
-    for _ in range(workers):
+    # one listening socket per worker where the system can share a port between them (the
+    # kernel then balances connections; one shared socket lets whichever wakes first take most)
+    reuse = bool(sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)) if hasattr(socket, "SO_REUSEPORT") else False
+    host, port = sock.getsockname()[:2]
+    sockets = [sock] + [listening_socket(host, port, reuse_port=True) if reuse else sock for _ in range(workers - 1)]
+    for sock in sockets:
         pid = os.fork()
         if pid == 0:  # the worker: its own app and engine, the parent's socket
             code = 0
@@ -182,7 +192,8 @@ def _run_workers(
                 sys.stderr.flush()
                 os._exit(code)
         children.add(pid)
-    sock.close()
+    for sock in set(sockets):
+        sock.close()
     status = 0
     try:
         if schedule is not None:

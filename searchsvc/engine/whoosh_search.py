@@ -21,6 +21,7 @@ from searchsvc.errors import IndexNotFoundError
 
 COLLAPSE_SECONDS = 3 * 86400
 RECENCY_HALF_LIFE_DAYS = 30.0
+PARSED_CACHE = 2048
 SUGGEST_BELOW = 3
 SUGGEST_MAX_WORDS = 6
 # When fewer documents than fill the first page (at most RELAX_BELOW) match every word of a
@@ -69,6 +70,7 @@ class WhooshEngine:
         self._lock = threading.Lock()
         self._checked = 0.0
         self._parsers = threading.local()
+        self._parsed: dict[str, object] = {}
 
     # -- generations -------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -108,10 +110,21 @@ class WhooshEngine:
             self._parsers.parser = parser
         return parser
 
+    def _parse(self, snapshot: Snapshot, text: str):
+        """The parsed query for ``text`` (parsing takes about a millisecond: repeats are cached;
+        parsed queries are never modified, so threads can share them)."""
+        parsed = self._parsed.get(text)
+        if parsed is None:
+            parsed = parse_user_query(self._parser(snapshot), text)
+            if len(self._parsed) >= PARSED_CACHE:
+                self._parsed.clear()
+            self._parsed[text] = parsed
+        return parsed
+
     # -- search ------------------------------------------------------------------------------
     def search(self, request, snapshot: Snapshot | None = None) -> EngineResult:
         s = snapshot or self.snapshot()
-        q = parse_user_query(self._parser(s), request.q) if request.q.strip() else None
+        q = self._parse(s, request.q) if request.q.strip() else None
         docs, scores = self._match(s, q, request.q)
         filters = filter_masks(s, request, docs)
         keep = all_of(filters, len(docs))

@@ -24,15 +24,16 @@ POSTINGS_CACHE_ENTRIES = 4_000_000
 class ValueColumn:
     """A string column as ordinals into a sorted list of distinct values."""
 
-    def __init__(self, raw: list[bytes]) -> None:
+    def __init__(self, raw: list[bytes], keep_values: bool = True) -> None:
         distinct = sorted(set(raw))
-        self.values = [v.decode("utf-8", "replace") for v in distinct]
         lookup = {v: i for i, v in enumerate(distinct)}
         self.ords = np.fromiter((lookup[v] for v in raw), dtype=np.int32, count=len(raw))
+        self.empty = lookup.get(b"", -1)
+        # a grouping key (one value per article) needs its ordinals only
+        self.values = [v.decode("utf-8", "replace") for v in distinct] if keep_values else []
         self._by_lower: dict[str, list[int]] = {}
         for i, value in enumerate(self.values):
             self._by_lower.setdefault(value.casefold(), []).append(i)
-        self.empty = lookup.get(b"", -1)
 
     def ords_for(self, wanted: tuple[str, ...]) -> np.ndarray:
         """Ordinals of the values asked for (matched exactly, else case-insensitively)."""
@@ -114,7 +115,7 @@ class Snapshot:
         self.domain = ValueColumn(facets["domain"])
         self.category = ValueColumn(facets["category"])
         self.type = ValueColumn(facets["type"])
-        self.title_key = ValueColumn(facets["title_key"])
+        self.title_key = ValueColumn(facets["title_key"], keep_values=False)
         self.topics = MultiValueColumn(facets["topics"])
         del facets
         numbers = np.frombuffer(b"".join(reader.column_reader("numbers")), dtype=NUMBER_DTYPE)

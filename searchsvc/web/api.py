@@ -4,8 +4,6 @@ and the probes /healthz and /readyz. Every handler renders what the search layer
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from flask import Blueprint, abort, jsonify, request
 
 from searchsvc.engine.generations import current_generation
@@ -48,7 +46,7 @@ def _article_payload(doc_id: str):
     if found is None:
         abort(404, f"No article with id {doc_id!r}. Ids are article URLs, as /api/search returns them.")
     hit, related = found
-    return jsonify({"ok": True, "article": asdict(hit), "related": [asdict(h) for h in related]})
+    return jsonify({"ok": True, "article": hit.to_dict(), "related": [h.to_dict() for h in related]})
 
 
 @blueprint.get("/api/articles/<path:doc_id>")
