@@ -203,16 +203,22 @@ class Snapshot:
         """The positions of ``text`` in ``field`` of each of ``docs`` (which must contain it)."""
         decode = self.ix.schema[field].format.decode_positions
         found: dict[int, set[int]] = {}
-        wanted = set(docs.tolist())
+        ordered = sorted(set(docs.tolist()))
         for leaf, offset in self.leaves_for_thread():
+            inside = [d - offset for d in ordered if offset <= d < offset + leaf.doc_count_all()]
+            if not inside:
+                continue
             try:
                 matcher = leaf.postings(field, text)
             except TermNotFound:
                 continue
-            for docnum, value in _read_values(matcher):
-                docnum += offset
-                if docnum in wanted:
-                    found[docnum] = set(decode(value))
+            # skip from candidate to candidate: blocks without one are never decoded
+            for local in inside:
+                if not matcher.is_active():
+                    break
+                matcher.skip_to(local)
+                if matcher.is_active() and matcher.id() == local:
+                    found[local + offset] = set(decode(matcher.value()))
         return [found.get(int(d), set()) for d in docs]
 
     def leaves_for_thread(self):
@@ -261,20 +267,6 @@ def read_facets(reader) -> dict[str, list[bytes]]:
     blank = [b""] * len(FACET_COLUMNS)
     rows = [row if len(row) == len(FACET_COLUMNS) else blank for row in rows]
     return {name: [row[i] for row in rows] for i, name in enumerate(FACET_COLUMNS)}
-
-
-def _read_values(matcher):
-    """(id, value) of every posting of a leaf matcher."""
-    if hasattr(matcher, "_read_values") and hasattr(matcher, "_next_block"):
-        while not matcher._atend:
-            matcher._read_ids()
-            matcher._read_values()
-            yield from zip(matcher._ids, matcher._values, strict=True)
-            matcher._next_block()
-        return
-    while matcher.is_active():
-        yield matcher.id(), matcher.value()
-        matcher.next()
 
 
 def _read_all(matcher) -> tuple[np.ndarray, np.ndarray]:
