@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape
 
 from searchsvc.engine.schema import TOKEN_PATTERN, analyse_token, text_analyzer
@@ -10,6 +11,23 @@ from searchsvc.engine.schema import TOKEN_PATTERN, analyse_token, text_analyzer
 _ANALYZER = text_analyzer()
 _TOKENS = re.compile(TOKEN_PATTERN)
 _TERMS: dict[str, str] = {}
+
+
+# letters the analyzer's accent folding changes (Latin-1 and Latin Extended letters and beyond)
+_ACCENTED = re.compile(r"[^\x00-\x7f\u2000-\u206f\u00a0-\u00bf\u00d7\u00f7]")
+
+
+@lru_cache(maxsize=4096)
+def _candidate_pattern(terms: tuple[str, ...]) -> re.Pattern:
+    alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})\w*", re.IGNORECASE)
+
+
+def _candidates(wanted: set[str], prefixes: tuple[str, ...]) -> re.Pattern:
+    # A stem can end differently from its word ("happy" -> "happi", "sensibility" ->
+    # "sensibl"), so candidates are words starting with the stem less its last letters.
+    stems = set(wanted) | set(prefixes)
+    return _candidate_pattern(tuple(sorted({t[: max(2, len(t) - 3)] for t in stems})))
 
 
 def _matches(word: str, wanted: set[str], prefixes: tuple[str, ...]) -> bool:
@@ -23,7 +41,10 @@ def highlight(text: str, wanted: set[str], prefixes: tuple[str, ...] = (), fragm
         return ""
     spans = []
     if wanted or prefixes:
-        for match in _TOKENS.finditer(text):
+        # Without accented letters (which the analyzer folds), a word can only match when it
+        # starts with a wanted term: let a regular expression find those, then check each.
+        finder = _candidates(wanted, prefixes) if not _ACCENTED.search(text) else _TOKENS
+        for match in finder.finditer(text):
             token = match.group()
             term = _TERMS.get(token)
             if term is None:
