@@ -96,8 +96,9 @@ class WhooshEngine:
                 if self._snapshot is not None:
                     forget_folder(str(self._snapshot.folder))
                 snapshot = Snapshot(generation.path, generation.name)
-                # build the spelling vocabulary now rather than in the first query that needs it
-                threading.Thread(target=snapshot.vocabulary, name="vocabulary", daemon=True).start()
+                # the spelling vocabulary too, before the snapshot serves (requests meanwhile go
+                # to the previous generation) rather than in the first query that needs it
+                snapshot.vocabulary()
                 self._snapshot = snapshot
             return self._snapshot
         finally:
