@@ -22,7 +22,10 @@ from searchsvc.engine.schema import (
 )
 from searchsvc.engine.whoosh_snapshot import Snapshot
 
-K1 = 1.2
+# BM25F saturation. Higher than BM25's usual 1.2 because field weights multiply term frequencies
+# before saturation (one title match already counts 3): at 1.2 a single weighted match takes
+# most of the score a word can give. 2.0 ranked better on all three judged collections.
+K1 = 2.0
 IDF_FLOOR = 1e-6
 B = {"title": 0.5, "topics_text": 0.3, "excerpt": 0.75, "body": 0.75}
 MAX_EXPANSION = 64
