@@ -110,7 +110,9 @@ class FastText(fields.TEXT):
                 yield term.encode("utf-8"), len(poslist), float(len(poslist)), pack_uint(len(poslist))
 
 
-_CACHES: dict[tuple[int, str], dict[str, str]] = {}
+# Caches are keyed by id(analyzer) and keep the analyzer itself beside the value: the reference
+# stops the id from being reused by another analyzer (schemas are unpickled per index opened).
+_CACHES: dict[tuple[int, str], tuple[object, dict[str, str]]] = {}
 _SINGLE_POSITIONS: dict[int, bytes] = {}  # the encoding of a one-position posting, by position
 _PATTERNS: dict[str, object] = {}
 
@@ -125,10 +127,10 @@ def _compiled(pattern: str):
 
 def _term_cache(analyzer, pattern: str) -> dict[str, str]:
     key = (id(analyzer), pattern)
-    cache = _CACHES.get(key)
-    if cache is None or len(cache) > 2_000_000:
-        cache = _CACHES[key] = {}
-    return cache
+    entry = _CACHES.get(key)
+    if entry is None or entry[0] is not analyzer or len(entry[1]) > 2_000_000:
+        entry = _CACHES[key] = (analyzer, {})
+    return entry[1]
 
 
 def analyse_token(analyzer, token: str) -> str:
@@ -153,13 +155,14 @@ def analyse_token(analyzer, token: str) -> str:
     return text
 
 
-_STEPS: dict[int, list | None] = {}
+_STEPS: dict[int, tuple[object, list | None]] = {}
 
 
 def _steps(analyzer) -> list | None:
     """The analyzer's per-token filters as plain steps, or None when it has others."""
     key = id(analyzer)
-    if key not in _STEPS:
+    entry = _STEPS.get(key)
+    if entry is None or entry[0] is not analyzer:
         steps: list | None = []
         for item in getattr(analyzer, "items", [])[1:]:
             if isinstance(item, LowercaseFilter):
@@ -173,8 +176,8 @@ def _steps(analyzer) -> list | None:
             else:
                 steps = None
                 break
-        _STEPS[key] = steps
-    return _STEPS[key]
+        _STEPS[key] = entry = (analyzer, steps)
+    return entry[1]
 
 
 def make_schema() -> fields.Schema:
