@@ -231,7 +231,7 @@ def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Pro
     workers = None
     if full and len(jobs) >= PARALLEL_BUILD_THRESHOLD and _cpus() > 1:
         workers = ShardWorkers(jobs, _cpus(), progress)
-        parsed_files = workers.parsed
+        parsed_files, workers.parsed = workers.parsed, []
     else:
         parsed_files = parse_files(jobs, progress)
 
@@ -242,6 +242,9 @@ def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Pro
     report.deleted = len(gone)
 
     delete_ids -= set(winners)
+    del parsed_files  # the workers' write phase is the build's peak: hold no more than needed
+    if workers is not None:
+        winners.clear()
     report.timings["parse"] = round(time.time() - started - sum(report.timings.values()), 3)
     generation = new_generation(index_dir)
     if workers is not None:
