@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import signal
 import socket
 import sys
@@ -27,6 +26,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fts5_baseline import Fts5Search
+
+from searchsvc.serve import listening_socket, run_workers
 
 PARAMETERS = ("q", "provider", "from", "to")
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -129,14 +130,6 @@ def make_app(db_path: Path) -> Callable:
     return app
 
 
-def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket:
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(backlog)
-    return sock
-
-
 def _exit_on_signal(signum: int, frame: Any) -> None:
     for other in SIGNALS:
         signal.signal(other, signal.SIG_IGN)
@@ -154,52 +147,14 @@ def serve_socket(db_path: Path, sock: socket.socket, threads: int) -> None:
 
 
 def serve(db_path: Path, host: str, port: int, workers: int, threads: int) -> int:
-    """Bind, fork ``workers`` processes serving the socket and wait for them; the exit status."""
-    sock = listening_socket(host, port)
+    """Serve with searchsvc's own process layout (one socket per worker); the exit status."""
+    sock = listening_socket(host, port, reuse_port=workers > 1)
     host, port = sock.getsockname()[:2]
     print(f"Serving http://{host}:{port}/ ({workers} workers, {threads} threads each)", flush=True)
     if workers == 1:
         serve_socket(db_path, sock, threads)
         return 0
-    children: set[int] = set()
-    stopping = False
-
-    def forward(signum: int, frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-        for pid in list(children):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-
-    for signum in SIGNALS:
-        signal.signal(signum, forward)
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                serve_socket(db_path, sock, threads)
-            except BaseException:  # noqa: B036 - a worker must never return into the parent's code
-                traceback.print_exc()
-                code = 1
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-        children.add(pid)
-    sock.close()
-    status = 0
-    while children:
-        pid, wait_status = os.waitpid(-1, 0)
-        children.discard(pid)
-        if not stopping:
-            code = os.waitstatus_to_exitcode(wait_status)
-            print(f"Worker {pid} exited with status {code}; stopping the others.", file=sys.stderr)
-            status = 1
-            forward(signal.SIGTERM, None)
-    return status
+    return run_workers(lambda worker_sock: serve_socket(db_path, worker_sock, threads), sock, workers, SIGNALS)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import socket
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -141,7 +142,7 @@ def run_server(settings: Settings, echo=click.echo, schedule: Schedule | None = 
             _stop_schedule(schedule)
             sock.close()
         return 0
-    return _run_workers(settings, sock, workers, signals, schedule)
+    return run_workers(lambda worker_sock: _serve_forever(settings, worker_sock), sock, workers, signals, schedule)
 
 
 def _stop_schedule(schedule: Schedule) -> None:
@@ -149,13 +150,15 @@ def _stop_schedule(schedule: Schedule) -> None:
     schedule.reindexer.stop()
 
 
-def _run_workers(
-    settings: Settings,
+def run_workers(
+    serve: Callable[[socket.socket], None],
     sock: socket.socket,
     workers: int,
     signals: tuple[int, ...],
     schedule: Schedule | None = None,
 ) -> int:
+    """Fork ``workers`` processes, each running ``serve(its listening socket)``; wait for them,
+    forward SIGINT/SIGTERM, and stop all when one dies. Returns the exit status."""
     children: set[int] = set()
     stopping = False
 
@@ -183,7 +186,7 @@ def _run_workers(
                 for signum in signals:
                     signal.signal(signum, signal.SIG_DFL)
                 _stop_on(signals)
-                _serve_forever(settings, sock)
+                serve(sock)
             except BaseException:  # noqa: B036 - a worker must never return into the parent's code
                 traceback.print_exc()
                 code = 1

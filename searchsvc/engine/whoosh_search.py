@@ -351,7 +351,3 @@ class WhooshEngine:
             if len(out) >= limit:
                 break
         return out
-
-    def stats(self) -> dict:
-        s = self.snapshot()
-        return {"documents": s.count, "generation": s.name}

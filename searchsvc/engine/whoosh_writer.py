@@ -16,7 +16,6 @@ from searchsvc.engine.fast_writer import BulkSegmentWriter
 from searchsvc.engine.schema import NO_DATE, NUMBERS, make_schema
 
 INDEX_NAME = "MAIN"
-WRITER_MB = 256
 CHANGES_MB = 64  # an update's postings beyond this spill to sorted runs on disk
 SEGMENT_DOCS = 40_000
 
