@@ -10,10 +10,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from search_fixtures import search_index_fixture, service_fixture  # noqa: F401 - fixtures register by being imported
 
+from searchsvc.engine.schema import make_schema
+from searchsvc.engine.whoosh_query import _plain_words_query, make_parser
 from searchsvc.errors import QueryError
 from searchsvc.search import FILTER_PARAMS, MAX_QUERY_LENGTH, PARAMETERS, parse_request
 
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
+SCHEMA = make_schema()
+PARSER = make_parser(SCHEMA)
 
 SYNTAX = [
     "solar",
@@ -196,3 +200,51 @@ def test_any_article_id_is_an_article_or_none(service, doc_id):
 
 def test_default_page_size_never_exceeds_page_size_max():
     assert parse_request({}, page_size_max=5).per_page == 5
+
+
+PLAIN_WORDS = [
+    "solar",
+    "Solar",
+    "the",
+    "a",
+    "café",
+    "CAFÉ",
+    "İstanbul",
+    "naïve",
+    "ﬁle",
+    "２０２２",
+    "19",
+    "and",
+    "And",
+    "AND",
+    "OR",
+    "NOT",
+    "TO",
+    "ANDMAYBE",
+    "news",
+    "running",
+    "x2",
+]
+
+
+@PROPERTY_SETTINGS
+@given(
+    st.lists(st.sampled_from(PLAIN_WORDS) | st.text(st.characters(categories=["L", "N"]), min_size=1), max_size=6),
+    st.sampled_from([" ", "  ", "\u00a0", "\t"]),
+)
+@example(["bollyinside", "bollyinside"], " ")
+@example(["b", "a", "b"], " ")
+def test_plain_words_are_built_into_exactly_the_query_the_parser_makes(words, separator):
+    text = separator.join(words)
+    plain = _plain_words_query(SCHEMA, text)
+
+    if plain is not None:
+        assert plain == PARSER.parse(text)
+
+
+def test_plain_word_queries_take_the_direct_path_and_operators_do_not():
+    assert _plain_words_query(SCHEMA, "Solar  café 2022") == PARSER.parse("Solar  café 2022")
+    assert _plain_words_query(SCHEMA, "the a") == PARSER.parse("the a")
+    assert [_plain_words_query(SCHEMA, t) for t in ("solar AND wind", '"solar"', "title:solar", "sol*", "-x")] == [
+        None
+    ] * 5

@@ -12,13 +12,18 @@ from array import array
 
 from whoosh.writing import SegmentWriter
 
+from searchsvc.engine.postings_file import SIDECAR_FIELDS, FieldArrays
+
 
 class BulkSegmentWriter(SegmentWriter):
     """SegmentWriter whose postings bypass the sorting pool."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._postings: dict[str, dict[bytes, tuple[array, array, list]]] = {}
+        self._postings: dict[str, dict[bytes, tuple]] = {}
+        # the search fields' postings for the segment's postings file (postings_file.py),
+        # gathered while the segment is flushed
+        self.sidecar: dict[str, FieldArrays] = {}
 
     def add_document(self, **fields) -> None:
         self._check_state()
@@ -39,16 +44,29 @@ class BulkSegmentWriter(SegmentWriter):
                     if terms is None:
                         terms = postings[fieldname] = {}
                     scorable = field.scorable
-                    for tbytes, freq, weight, vbytes in field.index(value):
-                        if scorable:
-                            length += freq
-                        entry = terms.get(tbytes)
-                        if entry is None:
-                            entry = terms[tbytes] = (array("I"), array("f"), [])
-                        entry[0].append(docnum)
-                        entry[1].append(weight)
-                        if vbytes:
+                    if fieldname in SIDECAR_FIELDS and isinstance(value, str):
+                        # also keep each posting's positions as numbers, for the postings file
+                        for tbytes, freq, weight, vbytes, poslist in field.index_with_positions(value):
+                            if scorable:
+                                length += freq
+                            entry = terms.get(tbytes)
+                            if entry is None:
+                                entry = terms[tbytes] = (array("I"), array("f"), [], array("I"))
+                            entry[0].append(docnum)
+                            entry[1].append(weight)
                             entry[2].append(vbytes)
+                            entry[3].extend(poslist)
+                    else:
+                        for tbytes, freq, weight, vbytes in field.index(value):
+                            if scorable:
+                                length += freq
+                            entry = terms.get(tbytes)
+                            if entry is None:
+                                entry = terms[tbytes] = (array("I"), array("f"), [])
+                            entry[0].append(docnum)
+                            entry[1].append(weight)
+                            if vbytes:
+                                entry[2].append(vbytes)
                 perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
                 column = field.column_type
                 if column:
@@ -66,8 +84,14 @@ class BulkSegmentWriter(SegmentWriter):
         for fieldname in sorted(self._postings):
             terms = self._postings[fieldname]
             fieldwriter.start_field(fieldname, self.schema[fieldname])
+            gathered = FieldArrays() if fieldname in SIDECAR_FIELDS else None
             for tbytes in sorted(terms):
-                docs, weights, values = terms[tbytes]
+                docs, weights, values = terms[tbytes][:3]
+                if gathered is not None:
+                    if len(terms[tbytes]) < 4:  # a value that was not text: no positions kept
+                        gathered = None
+                    else:
+                        gathered.add(tbytes, docs, weights, terms[tbytes][3])
                 fieldwriter.start_term(tbytes)
                 writer = fieldwriter._postwriter
                 limit = writer._blocklimit
@@ -83,5 +107,7 @@ class BulkSegmentWriter(SegmentWriter):
                 # the last (possibly partial) block is written as the last one by finish_term
                 fieldwriter.finish_term()
             fieldwriter.finish_field()
+            if gathered is not None:
+                self.sidecar[fieldname] = gathered
             terms.clear()
         fieldwriter.close()

@@ -80,6 +80,11 @@ class FastText(fields.TEXT):
         if not isinstance(value, str):
             yield from super().index(value, **kwargs)
             return
+        for tbytes, freq, weight, vbytes, _ in self.index_with_positions(value):
+            yield tbytes, freq, weight, vbytes
+
+    def index_with_positions(self, value: str):
+        """As ``index``, with each term's list of positions as a fifth item."""
         terms = _term_cache(self.analyzer, self._pattern)
         find = _compiled(self._pattern)
         positions: dict[str, list[int]] = {}
@@ -102,12 +107,12 @@ class FastText(fields.TEXT):
                     value = single.get(poslist[0])
                     if value is None:
                         value = single[poslist[0]] = encode(poslist)
-                    yield term.encode("utf-8"), 1, 1.0, value
+                    yield term.encode("utf-8"), 1, 1.0, value, poslist
                 else:
-                    yield term.encode("utf-8"), len(poslist), float(len(poslist)), encode(poslist)
+                    yield term.encode("utf-8"), len(poslist), float(len(poslist)), encode(poslist), poslist
         else:
             for term, poslist in positions.items():
-                yield term.encode("utf-8"), len(poslist), float(len(poslist)), pack_uint(len(poslist))
+                yield term.encode("utf-8"), len(poslist), float(len(poslist)), pack_uint(len(poslist)), poslist
 
 
 # Caches are keyed by id(analyzer) and keep the analyzer itself beside the value: the reference

@@ -37,6 +37,9 @@ _ONLY_EXCLUSIONS = re.compile(r"^\s*(?:-\S+\s*)+$")
 _ONLY_EXCLUSIONS_PREFIX = re.compile(r"(?<![^\s(])-(?=\S)")
 _SYNTAX = re.compile(r"[\"()\[\]{}^~*:+\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")
 
+_PLAIN_WORDS = re.compile(r"^\s*[^\W_]+(?:\s+[^\W_]+)*\s*$")
+_OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"))
+
 Matches = tuple[np.ndarray, np.ndarray]  # sorted document numbers, scores
 _NONE: Matches = (np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32))
 
@@ -64,6 +67,9 @@ def parse_user_query(parser, text: str) -> query.Query:
     if not _LOWERCASE.search(text) and len(text.split()) >= SHOUTED_WORDS:
         text = text.lower()  # a long all-capitals query is prose: its AND/OR/NOT are words
     text = split_compounds(text)
+    plain = _plain_words_query(parser.schema, text)
+    if plain is not None:
+        return plain
     try:
         parsed = parser.parse(text)
         if isinstance(parsed, query.qcore._NullQuery) and _ONLY_EXCLUSIONS.match(text):
@@ -78,6 +84,26 @@ def parse_user_query(parser, text: str) -> query.Query:
         return parser.parse(plain)
     except Exception:  # noqa: BLE001
         return query.NullQuery
+
+
+def _plain_words_query(schema, text: str) -> query.Query | None:
+    """The query the parser makes of words alone (no operators, quotes or fields), built
+    directly: parsing costs most of a millisecond, and most queries are a few words. A test
+    checks that it equals the parser's on many strings."""
+    if not _PLAIN_WORDS.match(text):
+        return None
+    tokens = text.split()
+    if any(token in _OPERATORS for token in tokens):
+        return None
+    words: list[str] = []
+    for token in tokens:
+        word = analyse_token(schema[SEARCH_FIELDS[0]].analyzer, token)
+        if word and word not in words:
+            words.append(word)
+    parts = [query.Or([query.Term(field, word) for field in SEARCH_FIELDS]) for word in words]
+    if not parts:
+        return query.NullQuery
+    return parts[0] if len(parts) == 1 else query.And(parts)
 
 
 def split_compounds(text: str) -> str:
@@ -260,16 +286,15 @@ class Evaluator:
         if not len(candidates[0]) or len(q.words) < 2:
             return candidates
         docs = candidates[0]
-        # the positions of each word in each candidate document
-        positions = [self.s.positions(q.fieldname, w, docs) for w in q.words]
-        keep = np.zeros(len(docs), dtype=bool)
-        for i in range(len(docs)):
-            starts = positions[0][i]
-            for offset, later in enumerate(positions[1:], 1):
-                starts = {p for p in starts if p + offset in later[i]}
-                if not starts:
-                    break
-            keep[i] = bool(starts)
+        # each word's (document, position) pairs, shifted back by its place in the phrase: a
+        # document holds the phrase where all the words' shifted pairs meet
+        keys = None
+        for place, word in enumerate(q.words):
+            shifted = self.s.position_keys(q.fieldname, word, docs) - place
+            keys = shifted if keys is None else np.intersect1d(keys, shifted)
+            if not len(keys):
+                return _NONE
+        keep = np.isin(docs, np.unique(keys >> 32))
         return docs[keep], candidates[1][keep]
 
     def expansion(self, q: query.Query) -> Matches:

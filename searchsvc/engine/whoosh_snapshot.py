@@ -13,6 +13,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from searchsvc.engine.postings_file import open_sidecar
 from searchsvc.engine.schema import FACET_COLUMNS, NO_DATE, NUMBER_DTYPE, SEARCH_FIELDS
 from searchsvc.engine.whoosh_writer import INDEX_NAME
 
@@ -104,6 +105,8 @@ class Snapshot:
         reader = self.reader()
         self.size = reader.doc_count_all()
         self.leaves = [(leaf, offset) for leaf, offset in reader.leaf_readers()]
+        # each segment's postings file (None where a segment has none: read through Whoosh)
+        self.sidecars = [open_sidecar(folder, leaf.segment().segment_id()) for leaf, _ in self.leaves]
         self.live = np.ones(self.size, dtype=bool)
         for leaf, offset in self.leaves:
             deleted = list(leaf.deleted_docs_set) if leaf.has_deletions() else []
@@ -174,52 +177,72 @@ class Snapshot:
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
+        term = text.encode("utf-8")
         docs_parts, freq_parts = [], []
-        for leaf, offset in self.leaves_for_thread():
-            try:
-                matcher = leaf.postings(field, text)
-            except TermNotFound:
-                continue
-            ids, weights = _read_all(matcher)
+        through_whoosh = False
+        for (leaf, offset), sidecar in zip(self.leaves_for_thread(), self.sidecars, strict=True):
+            if sidecar is not None and sidecar.covers(field, term):
+                ids, weights = sidecar.postings(field, term)
+            else:
+                through_whoosh = True
+                try:
+                    matcher = leaf.postings(field, text)
+                except TermNotFound:
+                    continue
+                ids, weights = _read_all(matcher)
             if len(ids):
                 docs_parts.append(ids + offset)
                 freq_parts.append(weights)
         if not docs_parts:
             result = _EMPTY
         else:
-            docs = np.concatenate(docs_parts).astype(np.int32)
+            docs = np.concatenate(docs_parts).astype(np.int32, copy=False)
             freqs = np.concatenate(freq_parts).astype(np.float32)
             keep = self.live[docs]
             result = (docs[keep], freqs[keep]) if not keep.all() else (docs, freqs)
-        with self._cache_lock:
-            self._cache[key] = result
-            self._cache_size += len(result[0]) + 1
-            while self._cache_size > POSTINGS_CACHE_ENTRIES and self._cache:
-                _, old = self._cache.popitem(last=False)
-                self._cache_size -= len(old[0]) + 1
+        if through_whoosh:  # postings files are read in place: only Whoosh's reads are cached
+            with self._cache_lock:
+                self._cache[key] = result
+                self._cache_size += len(result[0]) + 1
+                while self._cache_size > POSTINGS_CACHE_ENTRIES and self._cache:
+                    _, old = self._cache.popitem(last=False)
+                    self._cache_size -= len(old[0]) + 1
         return result
 
-    def positions(self, field: str, text: str, docs: np.ndarray) -> list[set[int]]:
-        """The positions of ``text`` in ``field`` of each of ``docs`` (which must contain it)."""
+    def position_keys(self, field: str, text: str, docs: np.ndarray) -> np.ndarray:
+        """``doc << 32 | position`` (int64, sorted) for each position of ``text`` in ``field`` of
+        each of ``docs`` (sorted live document numbers)."""
+        term = text.encode("utf-8")
+        parts = []
+        for (leaf, offset), sidecar in zip(self.leaves_for_thread(), self.sidecars, strict=True):
+            n = leaf.doc_count_all()
+            lo, hi = np.searchsorted(docs, [offset, offset + n])
+            if lo == hi:
+                continue
+            inside = docs[lo:hi].astype(np.int64) - offset
+            if sidecar is not None and sidecar.covers(field, term):
+                keys = sidecar.position_keys(field, term, inside)
+            else:
+                keys = self._whoosh_position_keys(leaf, field, text, inside)
+            if len(keys):
+                parts.append(keys + (offset << 32))
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    def _whoosh_position_keys(self, leaf, field: str, text: str, inside: np.ndarray) -> np.ndarray:
         decode = self.ix.schema[field].format.decode_positions
-        found: dict[int, set[int]] = {}
-        ordered = sorted(set(docs.tolist()))
-        for leaf, offset in self.leaves_for_thread():
-            inside = [d - offset for d in ordered if offset <= d < offset + leaf.doc_count_all()]
-            if not inside:
-                continue
-            try:
-                matcher = leaf.postings(field, text)
-            except TermNotFound:
-                continue
-            # skip from candidate to candidate: blocks without one are never decoded
-            for local in inside:
-                if not matcher.is_active():
-                    break
-                matcher.skip_to(local)
-                if matcher.is_active() and matcher.id() == local:
-                    found[local + offset] = set(decode(matcher.value()))
-        return [found.get(int(d), set()) for d in docs]
+        try:
+            matcher = leaf.postings(field, text)
+        except TermNotFound:
+            return np.empty(0, dtype=np.int64)
+        keys: list[int] = []
+        # skip from candidate to candidate: blocks without one are never decoded
+        for local in inside.tolist():
+            if not matcher.is_active():
+                break
+            matcher.skip_to(local)
+            if matcher.is_active() and matcher.id() == local:
+                keys.extend((local << 32) | p for p in decode(matcher.value()))
+        return np.array(keys, dtype=np.int64)
 
     def leaves_for_thread(self):
         leaves = getattr(self._local, "leaves", None)
@@ -255,6 +278,9 @@ class Snapshot:
             return self._vocabulary
 
     def close(self) -> None:
+        for sidecar in self.sidecars:
+            if sidecar is not None:
+                sidecar.close()
         for name in ("reader", "searcher"):
             thing = getattr(self._local, name, None)
             if thing is not None:

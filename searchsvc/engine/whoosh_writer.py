@@ -13,6 +13,7 @@ from whoosh.writing import SegmentWriter
 from searchsvc.documents import Article
 from searchsvc.engine import whoosh_patches  # noqa: F401 - applies the file-handling fixes
 from searchsvc.engine.fast_writer import BulkSegmentWriter
+from searchsvc.engine.postings_file import gather_from_reader, sidecar_path, write_sidecar
 from searchsvc.engine.schema import NO_DATE, NUMBERS, make_schema
 
 INDEX_NAME = "MAIN"
@@ -123,7 +124,10 @@ def write_segment(folder: Path, articles: Sequence[Article]) -> list:
         for article in articles[start : start + SEGMENT_DOCS]:
             writer.add_document(**article_fields(article))
         # the temporary folder is shared by all segment writers: commit_segments removes it
-        segments.append(writer._finalize_segment())
+        segment = writer._finalize_segment()
+        # after the segment is assembled (its compound file takes every file named after it)
+        write_sidecar(sidecar_path(folder, segment.segment_id()), writer.sidecar)
+        segments.append(segment)
     return segments
 
 
@@ -150,3 +154,15 @@ def write_changes(folder: Path, delete_ids: Sequence[str], articles: Sequence[Ar
         writer.cancel()
         raise
     writer.commit()
+    ensure_sidecars(folder)
+
+
+def ensure_sidecars(folder: Path) -> None:
+    """Write the postings file of each segment that has none (an update's or a merge's
+    segment: the bulk writer writes its own), reading the segment back."""
+    ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
+    with ix.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            path = sidecar_path(folder, leaf.segment().segment_id())
+            if not path.exists():
+                write_sidecar(path, gather_from_reader(leaf))

@@ -1,0 +1,137 @@
+"""Each segment's postings file answers exactly as the Whoosh segment beside it does, for every
+word of every search field, after full builds and incremental updates alike; a segment without
+one (or with a broken one) is read through Whoosh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from searchsvc.engine.generations import current_generation
+from searchsvc.engine.postings_file import MAX_TERM_BYTES, SIDECAR_FIELDS, SUFFIX
+from searchsvc.engine.whoosh_query import Evaluator, make_parser, parse_user_query
+from searchsvc.engine.whoosh_snapshot import Snapshot
+from searchsvc.indexer import build_index
+
+LONG_WORD = "x" * (MAX_TERM_BYTES + 6)
+ARTICLES = [
+    ("a.md", "India team wins the cup", "The India team beat Australia; team spirit, India said."),
+    ("b.md", "Team India loses", "A loss for team India in the final over, the team said."),
+    ("c.md", "Cup final tickets", f"Tickets for the cup final: {LONG_WORD} and more tickets."),
+    ("d.md", "Weather in Delhi", "Rain in Delhi; the India Meteorological Department warns of rain."),
+]
+
+
+def _write_corpus(write_article, articles=ARTICLES) -> None:
+    for i, (name, title, body) in enumerate(articles):
+        write_article(name, title, f"https://news.example/{name}", body=body, mtime=i)
+
+
+def _snapshots(index_dir: Path) -> tuple[Snapshot, Snapshot]:
+    """The current generation read with its postings files, and read through Whoosh only."""
+    generation = current_generation(index_dir)
+    with_files = Snapshot(generation.path, generation.name)
+    whoosh_only = Snapshot(generation.path, generation.name)
+    whoosh_only.sidecars = [None] * len(whoosh_only.sidecars)
+    return with_files, whoosh_only
+
+
+def _all_words(snapshot: Snapshot) -> list[tuple[str, str]]:
+    words = set()
+    for leaf, _ in snapshot.leaves:
+        for field in SIDECAR_FIELDS:
+            words.update((field, term.decode("utf-8")) for term in leaf.lexicon(field))
+    return sorted(words)
+
+
+def _assert_same_postings(index_dir: Path) -> None:
+    fast, slow = _snapshots(index_dir)
+    words = _all_words(fast)
+    assert len(words) > 25
+    for field, word in words:
+        fast_docs, fast_freqs = fast.postings(field, word)
+        slow_docs, slow_freqs = slow.postings(field, word)
+        assert fast_docs.tolist() == slow_docs.tolist(), (field, word)
+        assert fast_freqs.tolist() == slow_freqs.tolist(), (field, word)
+        every = np.flatnonzero(fast.live).astype(np.int32)
+        assert fast.position_keys(field, word, every).tolist() == slow.position_keys(field, word, every).tolist()
+
+
+def test_a_full_build_writes_one_postings_file_per_segment(write_article, corpus, index_dir):
+    _write_corpus(write_article)
+    build_index([corpus], index_dir, full=True)
+    generation = current_generation(index_dir)
+    snapshot = Snapshot(generation.path, generation.name)
+
+    files = sorted(p.name for p in generation.path.iterdir() if p.name.endswith(SUFFIX))
+    segments = sorted(leaf.segment().segment_id() + SUFFIX for leaf, _ in snapshot.leaves)
+    assert files == segments
+    assert all(sidecar is not None for sidecar in snapshot.sidecars)
+
+
+def test_postings_files_give_exactly_what_whoosh_gives_for_every_word(write_article, corpus, index_dir):
+    _write_corpus(write_article)
+    build_index([corpus], index_dir, full=True)
+
+    _assert_same_postings(index_dir)
+
+
+def test_an_incremental_update_writes_postings_files_for_its_segments(write_article, corpus, index_dir):
+    _write_corpus(write_article)
+    build_index([corpus], index_dir, full=True)
+    write_article("e.md", "Team spirit in Delhi", "https://news.example/e.md", body="India team in Delhi.", mtime=10)
+    (corpus / "b.md").unlink()
+    build_index([corpus], index_dir)
+    generation = current_generation(index_dir)
+    snapshot = Snapshot(generation.path, generation.name)
+
+    assert len(snapshot.leaves) >= 2
+    assert all(sidecar is not None for sidecar in snapshot.sidecars)
+    _assert_same_postings(index_dir)
+    docs, _ = snapshot.postings("title", "team")
+    titles = sorted(snapshot.stored(d)["title"] for d in docs)
+    assert titles == ["India team wins the cup", "Team spirit in Delhi"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('"india team"', ["India team wins the cup"]),
+        ('"team india"', ["Team India loses"]),
+        ("india team", ["India team wins the cup", "Team India loses"]),
+        ('"cup final"', ["Cup final tickets"]),
+        (LONG_WORD, ["Cup final tickets"]),
+        ('"india meteorological department"', ["Weather in Delhi"]),
+        ('"meteorological india"', []),
+    ],
+)
+def test_queries_match_the_same_documents_with_and_without_postings_files(
+    write_article, corpus, index_dir, text, expected
+):
+    _write_corpus(write_article)
+    build_index([corpus], index_dir, full=True)
+    fast, slow = _snapshots(index_dir)
+    parsed = parse_user_query(make_parser(fast.ix.schema), text)
+
+    results = []
+    for snapshot in (fast, slow):
+        docs, scores = Evaluator(snapshot, text).run(parsed)
+        results.append((sorted(snapshot.stored(d)["title"] for d in docs), np.round(scores, 5).tolist()))
+    assert results[0] == results[1]
+    assert results[0][0] == expected
+
+
+def test_a_missing_or_broken_postings_file_falls_back_to_whoosh(write_article, corpus, index_dir):
+    _write_corpus(write_article)
+    build_index([corpus], index_dir, full=True)
+    generation = current_generation(index_dir)
+    for path in generation.path.iterdir():
+        if path.name.endswith(SUFFIX):
+            path.write_bytes(b"not a postings file")
+    snapshot = Snapshot(generation.path, generation.name)
+
+    assert snapshot.sidecars == [None] * len(snapshot.leaves)
+    docs, _ = snapshot.postings("title", "india")
+    assert sorted(snapshot.stored(d)["title"] for d in docs) == ["India team wins the cup", "Team India loses"]
