@@ -80,19 +80,20 @@ def date_facet(s: Snapshot, subset: np.ndarray, request):
     last = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.max()))
     span = (last - first).days
     interval = "day" if span <= 62 else ("month" if span <= 3 * 366 else "year")
-    dates = days.astype("datetime64[D]")
+    dated = subset[s.has_date[subset]]
+    # counted with bincount over the snapshot's day/month/year numbers (no sort of the matches)
+    keys = {"day": s.day, "month": s.month, "year": s.year}[interval][dated]
+    base = int(keys.min())
+    per_bucket = np.bincount(keys - base)
+    buckets = np.flatnonzero(per_bucket)
+    counts = per_bucket[buckets]
+    unit = {"day": "datetime64[D]", "month": "datetime64[M]", "year": "datetime64[Y]"}[interval]
+    numbers = (buckets + base).astype(np.int64)
+    starts = [d.astype(dt.date) for d in numbers.astype(unit).astype("datetime64[D]")]
     if interval == "day":
-        buckets, counts = np.unique(dates, return_counts=True)
-        starts = [b.astype(dt.date) for b in buckets]
         ends = starts
-    elif interval == "month":
-        buckets, counts = np.unique(dates.astype("datetime64[M]"), return_counts=True)
-        starts = [b.astype("datetime64[D]").astype(dt.date) for b in buckets]
-        ends = [(b + 1).astype("datetime64[D]").astype(dt.date) - dt.timedelta(days=1) for b in buckets]
     else:
-        buckets, counts = np.unique(dates.astype("datetime64[Y]"), return_counts=True)
-        starts = [b.astype("datetime64[D]").astype(dt.date) for b in buckets]
-        ends = [(b + 1).astype("datetime64[D]").astype(dt.date) - dt.timedelta(days=1) for b in buckets]
+        ends = [d.astype(dt.date) - dt.timedelta(days=1) for d in (numbers + 1).astype(unit).astype("datetime64[D]")]
     values = []
     low = request.date_from or dt.date.min
     high = request.date_to or dt.date.max

@@ -268,7 +268,7 @@ class Evaluator:
         if len(parts_docs) == 1:
             docs, tf = parts_docs[0], parts_tf[0]
         else:
-            docs, tf = _sum_by_doc(np.concatenate(parts_docs), np.concatenate(parts_tf))
+            docs, tf = _sum_by_doc(np.concatenate(parts_docs), np.concatenate(parts_tf), s.size)
         idf = self.idf(len(docs)) * self.qtf.get(text, 1)
         scores = (idf * boost) * tf * (K1 + 1.0) / (tf + K1)
         return docs, scores.astype(np.float32)
@@ -325,7 +325,15 @@ class Evaluator:
         return docs, np.ones(len(docs), dtype=np.float32)
 
 
-def _sum_by_doc(docs: np.ndarray, values: np.ndarray) -> Matches:
+def _sum_by_doc(docs: np.ndarray, values: np.ndarray, size: int = 0) -> Matches:
+    """Distinct documents (ascending) and the sum of each one's values. Given the index size,
+    many postings are summed into a dense array instead of being sorted."""
+    if size and len(docs) * 8 > size:
+        sums = np.bincount(docs, weights=values, minlength=size)
+        present = np.zeros(size, dtype=bool)
+        present[docs] = True
+        unique = np.flatnonzero(present).astype(np.int32)
+        return unique, sums[unique].astype(np.float32)
     unique, inverse = np.unique(docs, return_inverse=True)
     return unique.astype(np.int32), np.bincount(inverse, weights=values).astype(np.float32)
 

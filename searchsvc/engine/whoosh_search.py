@@ -205,26 +205,46 @@ class WhooshEngine:
             return np.lexsort((-final, ts, undated))
         if sort == "quality":
             return np.lexsort((-ts, -final, -s.quality[docs]))
+        if len(docs) > 1 and final.dtype == np.float32 and bool((final >= 0).all()):
+            # the same order from one stable sort: a non-negative float32's bits sort as the
+            # float does, so (complete, score, date rank) fit one uint64; docs are ascending,
+            # and the stable sort keeps them so among equal keys
+            bits = (final + np.float32(0.0)).view(np.uint32).astype(np.uint64)  # -0.0 -> 0.0
+            key = bits << np.uint64(32) | s.ts_rank[docs].astype(np.uint64)
+            if complete is not None:
+                key |= complete.astype(np.uint64) << np.uint64(63)
+            return np.argsort(~key, kind="stable")
         if complete is not None:
             return np.lexsort((docs, -ts, -final, ~complete))
         return np.lexsort((docs, -ts, -final))
 
     def _collapse(self, s: Snapshot, docs: np.ndarray, final: np.ndarray):
         """Fold syndicated copies: same normalised title, published within three days of the
-        previous copy. The first copy in result order stands for the group."""
-        keys = s.title_key.ords[docs]
-        ts = s.published_ts[docs]
-        by_key = np.lexsort((ts, keys))
-        k, t = keys[by_key], ts[by_key]
-        same = np.zeros(len(docs), dtype=bool)
+        previous copy. The first copy in result order stands for the group. No sort of the
+        whole result set: the snapshot's (title key, date) ranks are marked in a bitmap."""
+        n = len(docs)
+        ranks = s.key_rank[docs]
+        if n * 16 < s.size:
+            by_key = np.argsort(ranks)
+        else:
+            position_of = np.empty(s.size, dtype=np.int64)
+            position_of[ranks] = np.arange(n)
+            marked = np.zeros(s.size, dtype=bool)
+            marked[ranks] = True
+            by_key = position_of[np.flatnonzero(marked)]
+        k, t = s.title_key.ords[docs[by_key]], s.published_ts[docs[by_key]]
+        same = np.zeros(n, dtype=bool)
         same[1:] = (k[1:] == k[:-1]) & (k[1:] != s.title_key.empty) & (t[1:] - t[:-1] <= COLLAPSE_SECONDS)
-        group_sorted = np.cumsum(~same) - 1
-        group = np.empty(len(docs), dtype=np.int64)
-        group[by_key] = group_sorted
-        _, first = np.unique(group, return_index=True)
-        first.sort()
-        sizes = np.bincount(group)
-        return docs[first], final[first], sizes[group[first]]
+        starts = np.flatnonzero(~same)
+        # each group's first member in result order (docs are in result order)
+        firsts = np.minimum.reduceat(by_key, starts)
+        sizes = np.diff(np.append(starts, n))
+        is_first = np.zeros(n, dtype=bool)
+        is_first[firsts] = True
+        size_at = np.zeros(n, dtype=np.int64)
+        size_at[firsts] = sizes
+        first = np.flatnonzero(is_first)
+        return docs[first], final[first], size_at[first]
 
     def _hit(self, s: Snapshot, docnum: int, score: float, duplicates: int, words: set) -> EngineHit:
         stored = s.stored(docnum)

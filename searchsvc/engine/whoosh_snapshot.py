@@ -130,6 +130,18 @@ class Snapshot:
         dated = self.published_ts[self.has_date & self.live]
         self.newest_ts = int(dated.max()) if len(dated) else 0
         self.day = np.where(self.has_date, self.published_ts // 86400, 0).astype(np.int32)
+        # months and years since 1970, for the date histogram's buckets
+        self.month = self.day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int32)
+        self.year = self.day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int32)
+        everything = np.arange(self.size, dtype=np.int32)
+        # each document's place when all are sorted by (title key, date, number): sorting a
+        # result set for collapsing is then sorting small integers, or marking them in a bitmap
+        self.key_rank = np.empty(self.size, dtype=np.int32)
+        self.key_rank[np.lexsort((everything, self.published_ts, self.title_key.ords))] = everything
+        # each document's date as a dense rank (ties share one): relevance order sorts one
+        # 64-bit key of (score, date rank) instead of three keys
+        distinct_ts = np.unique(self.published_ts)
+        self.ts_rank = np.searchsorted(distinct_ts, self.published_ts).astype(np.uint32)
         self.lengths = {field: self._lengths(field) for field in SEARCH_FIELDS}
         self.average_length = {
             field: max(float(self.lengths[field][self.live].mean()) if self.count else 1.0, 1.0)
