@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 
 from fts5_baseline import Fts5Search
 
-from searchsvc.serve import listening_socket, run_workers
+from searchsvc.serve import ConnectionBalance, balanced_waitress_server, listening_socket, run_workers
 
 PARAMETERS = ("q", "provider", "from", "to")
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -136,25 +136,26 @@ def _exit_on_signal(signum: int, frame: Any) -> None:
     raise SystemExit(0)
 
 
-def serve_socket(db_path: Path, sock: socket.socket, threads: int) -> None:
+def serve_socket(db_path: Path, sock: socket.socket, threads: int, balance: ConnectionBalance | None = None) -> None:
     """Serve ``sock`` in this process until SIGINT/SIGTERM."""
-    import waitress
-
     for signum in SIGNALS:
         signal.signal(signum, _exit_on_signal)
-    server = waitress.create_server(make_app(db_path), sockets=[sock], threads=threads, ident="fts5")
+    server = balanced_waitress_server(make_app(db_path), sock, balance, threads=threads, ident="fts5")
     server.run()
 
 
 def serve(db_path: Path, host: str, port: int, workers: int, threads: int) -> int:
-    """Serve with searchsvc's own process layout (one socket per worker); the exit status."""
-    sock = listening_socket(host, port, reuse_port=workers > 1)
+    """Serve with searchsvc's own process layout (one shared socket, connections balanced
+    between the workers); the exit status."""
+    sock = listening_socket(host, port)
     host, port = sock.getsockname()[:2]
     print(f"Serving http://{host}:{port}/ ({workers} workers, {threads} threads each)", flush=True)
     if workers == 1:
         serve_socket(db_path, sock, threads)
         return 0
-    return run_workers(lambda worker_sock: serve_socket(db_path, worker_sock, threads), sock, workers, SIGNALS)
+    return run_workers(
+        lambda worker_sock, balance: serve_socket(db_path, worker_sock, threads, balance), sock, workers, SIGNALS
+    )
 
 
 def main() -> None:

@@ -415,7 +415,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=60, help="seconds of load per mode (default 60)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--workers", type=int, default=2, help="server processes (default 2)")
-    parser.add_argument("--threads", type=int, default=8, help="server threads per process (default 8)")
+    parser.add_argument("--threads", type=int, default=4, help="server threads per process (default 4)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--skip-fts5", action="store_true", help="measure searchsvc only")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (server logs, wrk output)")

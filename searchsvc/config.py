@@ -30,7 +30,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("lock_timeout", 30.0, "Seconds a second builder waits for the build lock.", float),
     Setting("host", "127.0.0.1", "Address the web server listens on.", str),
     Setting("port", 8080, "Port the web server listens on.", int),
-    Setting("threads", 8, "Waitress worker threads per process.", int),
+    Setting("threads", 4, "Waitress worker threads per process.", int),
     Setting("workers", 1, "Server processes sharing the port (use the number of cores).", int),
     Setting("page_size_max", 100, "Largest page size a request may ask for.", int),
     Setting("facet_size", 10, "How many values each facet lists by default.", int),
@@ -57,7 +57,7 @@ class Settings:
     lock_timeout: float = 30.0
     host: str = "127.0.0.1"
     port: int = 8080
-    threads: int = 8
+    threads: int = 4
     workers: int = 1
     page_size_max: int = 100
     facet_size: int = 10

@@ -1,5 +1,6 @@
 """``searchsvc serve``: build an index on the first start, then serve the web app under waitress,
-in one process or in several forked workers sharing one listening socket."""
+in one process or in several forked workers sharing one listening socket (and balancing its
+connections between them)."""
 
 from __future__ import annotations
 
@@ -25,22 +26,63 @@ log = logging.getLogger("searchsvc.serve")
 WAIT_POLL_SECONDS = 0.1
 
 
-def listening_socket(host: str, port: int, backlog: int = 1024, reuse_port: bool = False) -> socket.socket:
-    """A bound, listening TCP socket (IPv6 when ``host`` is an IPv6 address). With
-    ``reuse_port``, several such sockets share the port and the kernel spreads connections
-    evenly over them (one per worker process)."""
+def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket:
+    """A bound, listening TCP socket (IPv6 when ``host`` is an IPv6 address)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if reuse_port:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
         sock.listen(backlog)
     except OSError:
         sock.close()
         raise
     return sock
+
+
+class ConnectionBalance:
+    """The open-connection counts of worker processes sharing one listening socket, in memory
+    shared across ``fork``. A worker takes new connections only while it holds no more than the
+    least loaded worker does, so persistent (keep-alive) connections spread evenly: left to the
+    kernel, whichever worker wakes first takes them (16 + 0 was seen), and per-worker
+    SO_REUSEPORT sockets hash them at random (13 + 3 was seen)."""
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing
+
+        self._counts = multiprocessing.RawArray("i", workers)
+        self.worker = 0
+
+    def for_worker(self, worker: int) -> ConnectionBalance:
+        self.worker = worker  # called in the forked worker: its own copy of this object
+        return self
+
+    def update(self, connections: int) -> None:
+        self._counts[self.worker] = connections
+
+    def may_accept(self) -> bool:
+        return self._counts[self.worker] <= min(self._counts)
+
+    def counts(self) -> list[int]:
+        return list(self._counts)
+
+
+def balanced_waitress_server(app, sock: socket.socket, balance: ConnectionBalance | None, **adjustments):
+    """A waitress server on ``sock`` that, given a balance, accepts only while this worker is
+    among the least loaded (waitress asks ``readable()`` on every turn of its loop)."""
+    import waitress
+
+    server = waitress.create_server(app, sockets=[sock], **adjustments)
+    if balance is not None:
+        own_dispatchers = len(server._map)  # the server itself and its wake-up trigger
+        readable = server.readable
+
+        def readable_when_least_loaded() -> bool:
+            balance.update(len(server._map) - own_dispatchers)
+            return readable() and balance.may_accept()
+
+        server.readable = readable_when_least_loaded
+    return server
 
 
 def ensure_index(settings: Settings, echo=click.echo) -> bool:
@@ -96,14 +138,12 @@ def configure_logging() -> None:
         scheduler_log.addFilter(SkipMaxInstancesWarning())
 
 
-def _serve_forever(settings: Settings, sock: socket.socket) -> None:
+def _serve_forever(settings: Settings, sock: socket.socket, balance: ConnectionBalance | None = None) -> None:
     """Create the app (and its engine) in this process and serve ``sock`` until told to stop."""
-    import waitress
-
     from searchsvc.web import create_app
 
     app = create_app(settings)
-    server = waitress.create_server(app, sockets=[sock], threads=settings.threads, ident="searchsvc")
+    server = balanced_waitress_server(app, sock, balance, threads=settings.threads, ident="searchsvc")
     try:
         server.run()
     finally:
@@ -121,8 +161,7 @@ def run_server(settings: Settings, echo=click.echo, schedule: Schedule | None = 
     if schedule is None:
         schedule = Schedule(Reindexer(settings))
     workers = max(1, settings.workers)
-    sharing = workers > 1 and hasattr(socket, "SO_REUSEPORT")
-    sock = listening_socket(settings.host, settings.port, reuse_port=sharing)
+    sock = listening_socket(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     echo(
@@ -142,7 +181,7 @@ def run_server(settings: Settings, echo=click.echo, schedule: Schedule | None = 
             _stop_schedule(schedule)
             sock.close()
         return 0
-    return run_workers(lambda worker_sock: _serve_forever(settings, worker_sock), sock, workers, signals, schedule)
+    return run_workers(lambda sock, balance: _serve_forever(settings, sock, balance), sock, workers, signals, schedule)
 
 
 def _stop_schedule(schedule: Schedule) -> None:
@@ -151,14 +190,14 @@ def _stop_schedule(schedule: Schedule) -> None:
 
 
 def run_workers(
-    serve: Callable[[socket.socket], None],
+    serve: Callable[[socket.socket, ConnectionBalance], None],
     sock: socket.socket,
     workers: int,
     signals: tuple[int, ...],
     schedule: Schedule | None = None,
 ) -> int:
-    """Fork ``workers`` processes, each running ``serve(its listening socket)``; wait for them,
-    forward SIGINT/SIGTERM, and stop all when one dies. Returns the exit status."""
+    """Fork ``workers`` processes, each running ``serve(sock, its ConnectionBalance)``; wait for
+    them, forward SIGINT/SIGTERM, and stop all when one dies. Returns the exit status."""
     children: set[int] = set()
     stopping = False
 
@@ -173,12 +212,8 @@ def run_workers(
 
     for signum in signals:
         signal.signal(signum, forward)
-    # one listening socket per worker where the system can share a port between them (the
-    # kernel then balances connections; one shared socket lets whichever wakes first take most)
-    reuse = bool(sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)) if hasattr(socket, "SO_REUSEPORT") else False
-    host, port = sock.getsockname()[:2]
-    sockets = [sock] + [listening_socket(host, port, reuse_port=True) if reuse else sock for _ in range(workers - 1)]
-    for sock in sockets:
+    balance = ConnectionBalance(workers)
+    for worker in range(workers):
         pid = os.fork()
         if pid == 0:  # the worker: its own app and engine, the parent's socket
             code = 0
@@ -186,7 +221,7 @@ def run_workers(
                 for signum in signals:
                     signal.signal(signum, signal.SIG_DFL)
                 _stop_on(signals)
-                serve(sock)
+                serve(sock, balance.for_worker(worker))
             except BaseException:  # noqa: B036 - a worker must never return into the parent's code
                 traceback.print_exc()
                 code = 1
@@ -195,8 +230,7 @@ def run_workers(
                 sys.stderr.flush()
                 os._exit(code)
         children.add(pid)
-    for sock in set(sockets):
-        sock.close()
+    sock.close()
     status = 0
     try:
         if schedule is not None:
@@ -230,7 +264,7 @@ def run_workers(
 @click.command("serve")
 @click.option("--host", help="Address to listen on (default: 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default: 8080; 0 picks a free one).")
-@click.option("--threads", type=int, help="Waitress threads per worker process (default: 8).")
+@click.option("--threads", type=int, help="Waitress threads per worker process (default: 4).")
 @click.option("--workers", type=int, help="Processes sharing the port; use the number of cores (default: 1).")
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder (default: index).")
 @click.option(

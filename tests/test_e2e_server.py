@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -51,7 +53,7 @@ def test_serve_builds_the_missing_index_then_prints_the_url(live_server: Server)
     assert lines[0] == f"No index at {workdir / 'index'}: building it from {workdir / 'corpus'} ..."
     assert lines[1] == "Full build: added 12, updated 0, unchanged 0, deleted 0, duplicates 0, failed 0."
     assert lines[2].startswith("Index gen-000001: 13 documents (13 articles written) in ")
-    assert lines[3] == f"Serving http://127.0.0.1:{port}/ (1 worker, 8 threads each). Press Ctrl+C to stop."
+    assert lines[3] == f"Serving http://127.0.0.1:{port}/ (1 worker, 4 threads each). Press Ctrl+C to stop."
 
 
 def test_live_server_answers_searches_over_http(live_server: Server):
@@ -107,6 +109,48 @@ def test_two_workers_share_the_port_and_stop_together_on_sigterm(tmp_path: Path)
         assert server.process.wait(timeout=15) == 0
         assert [pid for pid in workers if Path(f"/proc/{pid}").exists()] == []
     finally:
+        servers.close()
+
+
+def established_connections(pids: list[int], port: int) -> list[int]:
+    """How many established TCP connections on ``port`` each process holds (from /proc)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        parts = line.split()
+        if int(parts[1].rsplit(":", 1)[1], 16) == port and parts[3] == "01":
+            inodes.add(parts[9])
+    counts = []
+    for pid in pids:
+        held = 0
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            held += target.startswith("socket:[") and target[8:-1] in inodes
+        counts.append(held)
+    return counts
+
+
+def test_two_workers_take_an_equal_share_of_persistent_connections(tmp_path: Path):
+    corpus = write_corpus(tmp_path / "corpus")
+    servers = start_server(corpus, tmp_path / "index", tmp_path, "--workers", "2", "--threads", "2")
+    server = next(servers)
+    port = int(server.url.rsplit(":", 1)[1])
+    connections = []
+    try:
+        workers = children_of(server.process.pid)
+        for _ in range(8):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/api/search?q=energy&facets=none")
+            response = connection.getresponse()
+            assert (response.status, json.loads(response.read())["total"]) == (200, 4)
+            connections.append(connection)
+
+        assert established_connections(workers, port) == [4, 4]
+    finally:
+        for connection in connections:
+            connection.close()
         servers.close()
 
 
