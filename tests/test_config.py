@@ -43,7 +43,7 @@ def test_toml_file_overrides_defaults(toml_file):
         False,
         0.0,
     )
-    assert settings.threads == 8
+    assert settings.threads == 4
 
 
 def test_toml_file_may_use_a_searchsvc_section(toml_file):
