@@ -18,6 +18,20 @@ from searchsvc import engine
 PROGRESS_EVERY = 1000
 
 
+def release_free_memory() -> None:
+    """Collect garbage and hand freed heap pages back to the system (glibc's malloc_trim): a
+    build frees a lot before its peak, and a process's freed but kept pages count in its size."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
+
+
 @dataclass
 class ArticleStub:
     """What the parent needs of an article to resolve duplicates."""
@@ -80,18 +94,27 @@ class ShardWorkers:
             raise RuntimeError(f"index worker {shard} failed:\n{payload}")
         return kind, payload
 
-    def write(self, folder: Path, owners: dict[str, list]) -> int:
-        """Have each worker write the articles the parent chose as one segment; returns the count."""
+    def start_writing(self, folder: Path, owners: dict[str, list]) -> None:
+        """Have each worker write the articles the parent chose (``owners``: id -> the file
+        whose article wins) as index segments in ``folder``; ``finish_writing`` waits for them."""
+        self._folder = folder
         try:
             engine.create_index(folder)
             for pipe in self.pipes:
                 pipe.send(("write", (str(folder), owners)))
+        except BaseException:
+            self.close()
+            raise
+
+    def finish_writing(self) -> int:
+        """Wait for the workers' segments and publish them in the index; returns the count."""
+        try:
             tokens, written = [], 0
             for shard in range(len(self.pipes)):
                 kind, (token, count) = self._receive(shard)
                 tokens.append(token)
                 written += count
-            engine.commit_segments(folder, tokens)
+            engine.commit_segments(self._folder, tokens)
             return written
         finally:
             self.close()
@@ -104,6 +127,29 @@ class ShardWorkers:
             if process.is_alive():
                 process.kill()
                 process.join()
+
+
+class _chosen_articles:
+    """The articles the parent chose, unpickled one file at a time as the segment writer takes
+    them (each blob is dropped once read): unpickling them all first would hold every article
+    as objects, five times their pickled size, at once."""
+
+    def __init__(self, kept: list, owners: dict) -> None:
+        kept.reverse()  # taken from the end: popping is then cheap
+        self._kept = kept
+        self._owners = owners
+        self.count = 0
+
+    def __iter__(self):
+        kept, owners = self._kept, self._owners
+        while kept:
+            key, blob = kept.pop()
+            for article in pickle.loads(blob):
+                owner = owners.get(article.id)
+                if owner is not None and owner[0] == key and owner[1] == (not article.is_related):
+                    owners[article.id] = None  # a file repeating one URL writes it once
+                    self.count += 1
+                    yield article
 
 
 def _worker(jobs: Sequence[tuple[str, str]], conn: Connection) -> None:
@@ -122,17 +168,12 @@ def _worker(jobs: Sequence[tuple[str, str]], conn: Connection) -> None:
                 conn.send(("progress", number))
         conn.send(("parsed", stubs))
         del stubs
+        release_free_memory()
         command, (folder, owners) = conn.recv()
-        chosen = []
-        for key, blob in kept:
-            for article in pickle.loads(blob):
-                owner = owners.get(article.id)
-                if owner is not None and owner[0] == key and owner[1] == (not article.is_related):
-                    chosen.append(article)
-                    owners[article.id] = None  # a file repeating one URL writes it once
-        del kept
+        chosen = _chosen_articles(kept, owners)
+        del kept  # the generator holds the list, and empties it as it goes
         token = engine.write_segment(Path(folder), chosen)
-        conn.send(("written", (token, len(chosen))))
+        conn.send(("written", (token, chosen.count)))
     except BaseException:  # noqa: BLE001 - reported to the parent, which fails the build
         try:
             conn.send(("error", traceback.format_exc()))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from searchsvc import engine
-from searchsvc.build_workers import ShardWorkers
+from searchsvc.build_workers import ShardWorkers, release_free_memory
 from searchsvc.documents import Article, iter_article_files, parse_article
 from searchsvc.engine.generations import (
     BuildLock,
@@ -78,14 +78,26 @@ class Manifest:
                     owners[doc_id] = (path, position == 0, entry.mtime_ns)
         return cls(files, owners, shadowed, data.get("report", {}))
 
-    def save(self, folder: Path) -> None:
+    def encode_files(self) -> str:
+        """The ``files`` part of the saved manifest, as JSON text (see ``save``)."""
         files = {}
         for path, e in self.files.items():
             lost = [i for i in e.ids if (self.owners.get(i) or ("",))[0] != path]
             files[path] = [e.size, e.mtime_ns, e.sha1, e.ids, e.failure, e.line, e.display, lost]
-        data = {"files": files, "report": self.report}
+        return json.dumps(files, separators=(",", ":"))
+
+    def save(self, folder: Path, encoded_files: str | None = None) -> None:
+        """Write ``manifest.json``; ``encoded_files`` is ``encode_files()`` made earlier (a full
+        build encodes the files and drops them before its write phase, its memory peak)."""
+        if encoded_files is None:
+            encoded_files = self.encode_files()
         tmp = folder / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write('{"files":')
+            out.write(encoded_files)
+            out.write(',"report":')
+            out.write(json.dumps(self.report, separators=(",", ":")))
+            out.write("}")
         os.replace(tmp, folder / MANIFEST)
 
 
@@ -243,12 +255,18 @@ def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Pro
 
     delete_ids -= set(winners)
     del parsed_files  # the workers' write phase is the build's peak: hold no more than needed
+    encoded_files = None
     if workers is not None:
         winners.clear()
     report.timings["parse"] = round(time.time() - started - sum(report.timings.values()), 3)
     generation = new_generation(index_dir)
     if workers is not None:
-        report.articles = workers.write(generation.path, manifest.owners)
+        workers.start_writing(generation.path, manifest.owners)
+        # while they write, the manifest waits as JSON text: a sixth of its size as objects
+        encoded_files = manifest.encode_files()
+        manifest = Manifest()
+        release_free_memory()
+        report.articles = workers.finish_writing()
     elif full:
         articles = list(winners.values())
         engine.write_full(generation.path, articles)
@@ -265,7 +283,7 @@ def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Pro
     report.finished_at = time.time()
     report.seconds = report.finished_at - started
     manifest.report = report.to_dict()
-    manifest.save(generation.path)
+    manifest.save(generation.path, encoded_files)
     publish_generation(index_dir, generation)
     report.timings["publish"] = round(time.time() - started - sum(report.timings.values()), 3)
     return report

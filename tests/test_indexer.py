@@ -436,6 +436,35 @@ def write_bulk(folder: Path, count: int) -> None:
         )
 
 
+def test_a_parallel_full_build_equals_a_single_process_one(corpus, tmp_path, monkeypatch, stored):
+    import searchsvc.indexer as indexer
+
+    write_bulk(corpus / "bulk", 4100)
+    # the same URL in two files of different shards: the newer file's article wins either way
+    for n, stamp in ((5000, time.time() + 500), (5001, time.time() + 1000)):
+        path = corpus / "dupes" / f"dupe-{n}.md"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(
+            f"---\ntitle: Copy {n}\nwebUrl: https://bulk.example.com/7\n---\nCopy body {n}.\n", encoding="utf-8"
+        )
+        os.utime(path, (stamp, stamp))
+    monkeypatch.setattr(indexer, "_cpus", lambda: 2)
+    parallel = build_index([corpus], tmp_path / "parallel", full=True)
+    monkeypatch.setattr(indexer, "PARALLEL_BUILD_THRESHOLD", 10**9)
+    single = build_index([corpus], tmp_path / "single", full=True)
+
+    assert parallel.counts_line() == single.counts_line()
+    assert parallel.counts_line() == "added 4102, updated 0, unchanged 0, deleted 0, duplicates 2, failed 0"
+    assert parallel.documents == single.documents == 4100
+    ours, theirs = read_manifest(tmp_path / "parallel"), read_manifest(tmp_path / "single")
+    assert ours.files == theirs.files
+    assert ours.owners == theirs.owners
+    assert ours.owners["https://bulk.example.com/7"][0].endswith("dupe-5001.md")
+    assert stored(tmp_path / "parallel") == stored(tmp_path / "single")
+    again = build_index([corpus], tmp_path / "parallel")
+    assert again.counts_line() == "added 0, updated 0, unchanged 4102, deleted 0, duplicates 0, failed 0"
+
+
 BUILD_IN_CHILD = (
     "import sys\nfrom searchsvc.indexer import build_index\nbuild_index([sys.argv[1]], sys.argv[2], full=True)\n"
 )

@@ -135,3 +135,19 @@ def test_a_missing_or_broken_postings_file_falls_back_to_whoosh(write_article, c
     assert snapshot.sidecars == [None] * len(snapshot.leaves)
     docs, _ = snapshot.postings("title", "india")
     assert sorted(snapshot.stored(d)["title"] for d in docs) == ["India team wins the cup", "Team India loses"]
+
+
+def test_words_in_several_posting_blocks_read_the_same_both_ways(write_article, corpus, index_dir):
+    # Whoosh writes 128 postings per block: 300 articles put "team" in three blocks, with one
+    # to three positions per article
+    articles = [
+        (f"n{i:03}.md", f"Match report {i}", " ".join(["team scores", "team wins", "the team"][: 1 + i % 3]))
+        for i in range(300)
+    ]
+    _write_corpus(write_article, articles)
+    build_index([corpus], index_dir, full=True)
+
+    _assert_same_postings(index_dir)
+    fast, _ = _snapshots(index_dir)
+    docs, freqs = fast.postings("body", "team")
+    assert (len(docs), sorted(set(freqs.tolist()))) == (300, [1.0, 2.0, 3.0])

@@ -66,15 +66,38 @@ class FieldArrays:
         self.positions.extend(positions)
 
     def arrays(self, field: str) -> dict[str, np.ndarray]:
-        width = max((len(t) for t in self.terms), default=1)
-        return {
-            f"{field}.terms": np.array(self.terms, dtype=f"S{width}"),
-            f"{field}.starts": _offsets(self.counts),
-            f"{field}.pos_starts": _offsets(self.pos_counts),
-            f"{field}.docs": np.frombuffer(self.docs, dtype=np.uint32).view(np.int32),
-            f"{field}.freqs": np.frombuffer(self.freqs, dtype=np.float32).astype(np.uint32),
-            f"{field}.positions": np.frombuffer(self.positions, dtype=np.uint32),
-        }
+        return sidecar_arrays(
+            field,
+            self.terms,
+            _offsets(self.counts),
+            np.frombuffer(self.docs, dtype=np.uint32).view(np.int32),
+            np.frombuffer(self.freqs, dtype=np.float32).astype(np.uint32),
+            _offsets(self.pos_counts),
+            np.frombuffer(self.positions, dtype=np.uint32),
+        )
+
+
+def sidecar_arrays(field, words, starts, docs, freqs, pos_starts, positions) -> dict[str, np.ndarray]:
+    """The named arrays of one field's postings (words sorted, each with its postings from
+    ``starts[i]`` and positions from ``pos_starts[i]``), leaving out words too long to hold."""
+    keep = np.fromiter((len(w) <= MAX_TERM_BYTES for w in words), dtype=bool, count=len(words))
+    if not keep.all():
+        per_term = np.diff(starts)
+        posting_kept = np.repeat(keep, per_term)
+        docs, positions = docs[posting_kept], positions[np.repeat(posting_kept, freqs.astype(np.int64))]
+        freqs = freqs[posting_kept]
+        words = [w for w, k in zip(words, keep, strict=True) if k]
+        starts = np.concatenate(([0], np.cumsum(per_term[keep])))
+        pos_starts = np.concatenate(([0], np.cumsum(np.diff(pos_starts)[keep])))
+    width = max((len(w) for w in words), default=1)
+    return {
+        f"{field}.terms": np.array(words, dtype=f"S{width}"),
+        f"{field}.starts": np.asarray(starts, dtype=np.int64),
+        f"{field}.pos_starts": np.asarray(pos_starts, dtype=np.int64),
+        f"{field}.docs": np.asarray(docs, dtype=np.int32),
+        f"{field}.freqs": np.asarray(freqs, dtype=np.uint32),
+        f"{field}.positions": np.asarray(positions, dtype=np.uint32),
+    }
 
 
 def _offsets(counts: array) -> np.ndarray:
@@ -84,11 +107,9 @@ def _offsets(counts: array) -> np.ndarray:
     return out
 
 
-def write_sidecar(path: Path, fields: dict[str, FieldArrays]) -> None:
-    """Write the file atomically (a reader sees all of it or none)."""
-    arrays: dict[str, np.ndarray] = {}
-    for field, gathered in fields.items():
-        arrays.update(gathered.arrays(field))
+def write_sidecar(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write the named arrays (``sidecar_arrays`` of each field) atomically: a reader sees all of
+    the file or none of it."""
     header: dict[str, list] = {}
     offset = 0
     for name, values in arrays.items():
@@ -199,10 +220,10 @@ def open_sidecar(folder: Path, segment_id: str) -> SegmentPostings | None:
         return None
 
 
-def gather_from_reader(leaf, fields: Iterable[str] = SIDECAR_FIELDS) -> dict[str, FieldArrays]:
+def gather_from_reader(leaf, fields: Iterable[str] = SIDECAR_FIELDS) -> dict[str, np.ndarray]:
     """The postings of a written segment, read back through Whoosh (for segments that were not
     written by the bulk writer: an incremental update's, or a merge's)."""
-    out: dict[str, FieldArrays] = {}
+    out: dict[str, np.ndarray] = {}
     for field in fields:
         if field not in leaf.schema:
             continue
@@ -220,5 +241,5 @@ def gather_from_reader(leaf, fields: Iterable[str] = SIDECAR_FIELDS) -> dict[str
                 positions.extend(poslist)
                 matcher.next()
             gathered.add(term, docs, freqs, positions)
-        out[field] = gathered
+        out.update(gathered.arrays(field))
     return out

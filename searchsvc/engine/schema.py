@@ -83,8 +83,8 @@ class FastText(fields.TEXT):
         for tbytes, freq, weight, vbytes, _ in self.index_with_positions(value):
             yield tbytes, freq, weight, vbytes
 
-    def index_with_positions(self, value: str):
-        """As ``index``, with each term's list of positions as a fifth item."""
+    def positions_by_term(self, value: str) -> dict[str, list[int]]:
+        """Each term of ``value`` with its positions, as Whoosh would index them."""
         terms = _term_cache(self.analyzer, self._pattern)
         find = _compiled(self._pattern)
         positions: dict[str, list[int]] = {}
@@ -99,6 +99,11 @@ class FastText(fields.TEXT):
             if term:
                 position = index if position < 0 else position + 1
                 positions.setdefault(term, []).append(position)
+        return positions
+
+    def index_with_positions(self, value: str):
+        """As ``index``, with each term's list of positions as a fifth item."""
+        positions = self.positions_by_term(value)
         if isinstance(self.format, formats.Positions):
             encode = self.format.encode
             single = _SINGLE_POSITIONS
@@ -119,6 +124,15 @@ class FastText(fields.TEXT):
 # stops the id from being reused by another analyzer (schemas are unpickled per index opened).
 _CACHES: dict[tuple[int, str], tuple[object, dict[str, str]]] = {}
 _SINGLE_POSITIONS: dict[int, bytes] = {}  # the encoding of a one-position posting, by position
+
+
+def encoded_single_position(fmt, position: int) -> bytes:
+    value = _SINGLE_POSITIONS.get(position)
+    if value is None:
+        value = _SINGLE_POSITIONS[position] = fmt.encode([position])
+    return value
+
+
 _PATTERNS: dict[str, object] = {}
 
 

@@ -3,7 +3,7 @@ with one ordinary writer for an incremental update."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -113,22 +113,32 @@ def write_full(folder: Path, articles: Sequence[Article]) -> None:
     commit_segments(folder, write_segment(folder, articles))
 
 
-def write_segment(folder: Path, articles: Sequence[Article]) -> list:
+def write_segment(folder: Path, articles: Iterable[Article]) -> list:
     """Write articles as new segments of the index in ``folder`` without publishing them
     (one segment per SEGMENT_DOCS articles, which bounds the memory a writer holds); returns
-    the segments, to be passed to commit_segments. Safe to run in several processes."""
+    the segments, to be passed to commit_segments. ``articles`` is read once, in order, so it
+    may be a generator. Safe to run in several processes."""
     ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
     segments = []
-    for start in range(0, len(articles), SEGMENT_DOCS):
-        writer = BulkSegmentWriter(ix, _lk=False, codec=new_codec())
-        for article in articles[start : start + SEGMENT_DOCS]:
-            writer.add_document(**article_fields(article))
-        # the temporary folder is shared by all segment writers: commit_segments removes it
-        segment = writer._finalize_segment()
-        # after the segment is assembled (its compound file takes every file named after it)
-        write_sidecar(sidecar_path(folder, segment.segment_id()), writer.sidecar)
-        segments.append(segment)
+    writer = None
+    for article in articles:
+        if writer is None:
+            writer = BulkSegmentWriter(ix, _lk=False, codec=new_codec())
+        writer.add_document(**article_fields(article))
+        if writer.docnum >= SEGMENT_DOCS:
+            segments.append(_finish_segment(folder, writer))
+            writer = None
+    if writer is not None:
+        segments.append(_finish_segment(folder, writer))
     return segments
+
+
+def _finish_segment(folder: Path, writer: BulkSegmentWriter):
+    # the temporary folder is shared by all segment writers: commit_segments removes it
+    segment = writer._finalize_segment()
+    # after the segment is assembled (its compound file takes every file named after it)
+    write_sidecar(sidecar_path(folder, segment.segment_id()), writer.sidecar)
+    return segment
 
 
 def commit_segments(folder: Path, segments: Sequence) -> None:
