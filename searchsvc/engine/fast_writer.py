@@ -11,6 +11,8 @@ from __future__ import annotations
 from array import array
 
 import numpy as np
+from whoosh import formats
+from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
 from searchsvc.engine.postings_file import SIDECAR_FIELDS, sidecar_arrays
@@ -18,11 +20,12 @@ from searchsvc.engine.schema import encoded_single_position
 
 
 class FlatPostings:
-    """One positional field's postings in insertion order, in flat arrays: each posting's term
+    """One field's postings in insertion order, in flat arrays: each posting's term
     number, document and frequency, and all positions one after another. About 16 bytes a
     posting, where an array per term costs hundreds of bytes for the many rare words."""
 
-    def __init__(self) -> None:
+    def __init__(self, positional: bool = True) -> None:
+        self.positional = positional  # else frequencies only (no positions kept)
         self.term_ids: dict[bytes, int] = {}
         self.terms = array("I")
         self.docs = array("I")
@@ -44,11 +47,15 @@ class FlatPostings:
         freqs_in = np.frombuffer(self.freqs, dtype=np.uint32).astype(np.int64)
         first_in = np.cumsum(freqs_in) - freqs_in
         freqs = freqs_in[order]
-        total = int(freqs.sum())
-        flat = np.repeat(first_in[order] - np.cumsum(freqs) + freqs, freqs) + np.arange(total)
-        positions = np.frombuffer(self.positions, dtype=np.uint32)[flat]
+        if self.positional:
+            total = int(freqs.sum())
+            flat = np.repeat(first_in[order] - np.cumsum(freqs) + freqs, freqs) + np.arange(total)
+            positions = np.frombuffer(self.positions, dtype=np.uint32)[flat]
+            del flat
+        else:
+            positions = np.empty(0, dtype=np.uint32)
         docs = np.frombuffer(self.docs, dtype=np.uint32)[order].astype(np.int32)
-        del order, flat, first_in, freqs_in
+        del order, first_in, freqs_in
         self.docs, self.freqs, self.positions = array("I"), array("I"), array("I")
         per_term = np.bincount(posting_rank, minlength=len(words))
         starts = np.zeros(len(words) + 1, dtype=np.int64)
@@ -106,6 +113,21 @@ class BulkSegmentWriter(SegmentWriter):
                             flat.docs.append(docnum)
                             flat.freqs.append(freq)
                             flat.positions.extend(poslist)
+                    elif type(field.format) in _COUNTED and field.format.field_boost == 1.0:
+                        # ids and the spelling words: term numbers, documents and frequencies
+                        flat = self._flat.get(fieldname)
+                        if flat is None:
+                            flat = self._flat[fieldname] = FlatPostings(positional=False)
+                        ids = flat.term_ids
+                        for tbytes, freq, _, _ in field.index(value):
+                            if scorable:
+                                length += freq
+                            number = ids.get(tbytes)
+                            if number is None:
+                                number = ids[tbytes] = len(ids)
+                            flat.terms.append(number)
+                            flat.docs.append(docnum)
+                            flat.freqs.append(freq)
                     else:
                         terms = postings.get(fieldname)
                         if terms is None:
@@ -160,18 +182,22 @@ class BulkSegmentWriter(SegmentWriter):
         for i, tbytes in enumerate(words):
             start, end = int(starts[i]), int(starts[i + 1])
             term_freqs = freqs[start:end].tolist()
-            term_positions = positions[pos_starts[i] : pos_starts[i + 1]].tolist()
-            firsts = [0]
-            for freq in term_freqs:
-                firsts.append(firsts[-1] + freq)
+            if not flat.positional:
+                values = _counted_values(fmt, term_freqs)
+            else:
+                term_positions = positions[pos_starts[i] : pos_starts[i + 1]].tolist()
+                firsts = [0]
+                for freq in term_freqs:
+                    firsts.append(firsts[-1] + freq)
 
-            def values(begin: int, stop: int, term_freqs=term_freqs, term_positions=term_positions, firsts=firsts):
-                return _encoded_positions(fmt, term_freqs[begin:stop], term_positions, firsts[begin])
+                def values(begin: int, stop: int, term_freqs=term_freqs, term_positions=term_positions, firsts=firsts):
+                    return _encoded_positions(fmt, term_freqs[begin:stop], term_positions, firsts[begin])
 
             fieldwriter.start_term(tbytes)
             self._write_blocks(docs[start:end].tolist(), weights[start:end].tolist(), values)
             fieldwriter.finish_term()
-        self.sidecar.update(sidecar_arrays(fieldname, words, starts, docs, freqs, pos_starts, positions))
+        if flat.positional:
+            self.sidecar.update(sidecar_arrays(fieldname, words, starts, docs, freqs, pos_starts, positions))
 
     def _write_blocks(self, docs, weights, values) -> None:
         """One term's postings, block by block; ``values(start, end)`` gives a block's values."""
@@ -187,6 +213,16 @@ class BulkSegmentWriter(SegmentWriter):
             if end < count:
                 writer._write_block()
         # the last (possibly partial) block is written as the last one by finish_term
+
+
+# formats whose values follow from the frequency: none (Existence) or the frequency (Frequency)
+_COUNTED = (formats.Existence, formats.Frequency)
+
+
+def _counted_values(fmt, freqs: list[int]):
+    if isinstance(fmt, formats.Frequency):
+        return lambda begin, stop: [pack_uint(freq) for freq in freqs[begin:stop]]
+    return lambda begin, stop: []
 
 
 def _encoded_positions(fmt, freqs: list[int], positions: list[int], first: int) -> list[bytes]:
