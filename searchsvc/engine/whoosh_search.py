@@ -13,6 +13,8 @@ from whoosh import query
 
 from searchsvc.engine.generations import current_generation
 from searchsvc.engine.highlight import highlight
+from searchsvc.engine.proximity import RESCORE_WINDOW, proximity_scores
+from searchsvc.engine.schema import SEARCH_FIELDS
 from searchsvc.engine.whoosh_facets import all_of, count_facets, filter_masks
 from searchsvc.engine.whoosh_patches import forget_folder
 from searchsvc.engine.whoosh_query import Evaluator, make_parser, parse_user_query, query_words
@@ -143,6 +145,8 @@ class WhooshEngine:
                 complete = np.isin(docs, strict_docs)
         facets = count_facets(s, request, docs, filters) if request.facets else {}
         docs, scores = docs[keep], scores[keep]
+        if q is not None and request.sort == "relevance" and not relaxed:
+            scores = self._with_proximity(s, q, docs, scores)
         final = self._final_scores(s, docs, scores, q is not None)
         order = self._order(s, request.sort, docs, final, q is not None, complete[keep] if relaxed else None)
         docs, final = docs[order], final[order]
@@ -174,6 +178,24 @@ class WhooshEngine:
             docs = np.flatnonzero(s.live).astype(np.int32)
             return docs, np.zeros(len(docs), dtype=np.float32)
         return Evaluator(s, text).run(q)
+
+    def _with_proximity(self, s: Snapshot, q, docs: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """The text scores with a term-proximity bonus on the best RESCORE_WINDOW matches."""
+        words = sorted({w for field, w in query_words(q) if field in SEARCH_FIELDS and not w.endswith("*")})
+        if len(words) < 2 or not len(docs):
+            return scores
+        if len(docs) > RESCORE_WINDOW:
+            best = np.sort(np.argpartition(-scores, RESCORE_WINDOW - 1)[:RESCORE_WINDOW])
+        else:
+            best = np.arange(len(docs))
+        evaluator = Evaluator(s)
+        idfs = [evaluator.idf(max(len(s.postings(f, w)[0]) for f in SEARCH_FIELDS)) for w in words]
+        bonus = proximity_scores(s, docs[best], words, idfs)
+        if not bonus.any():
+            return scores
+        scores = scores.copy()
+        scores[best] += bonus.astype(np.float32)
+        return scores
 
     def _final_scores(self, s: Snapshot, docs: np.ndarray, scores: np.ndarray, has_query: bool) -> np.ndarray:
         """Text score times a bounded boost for recency and quality (never more than the weights)."""
