@@ -30,6 +30,11 @@ SUGGEST_MAX_WORDS = 6
 # query, documents matching some of its words follow them ("relaxed"): long natural-language
 # queries rarely match in full, and a short one with few full matches still finds something.
 RELAX_BELOW = 10
+# A relaxed query of at most this many words still ranks the articles with every word first: a
+# short query means all of its words (issue 6: "1-4 words, where people expect every word to
+# count"). A longer one is prose, and the articles that happen to hold all of its words are
+# mostly the longest ones, so its matches are ranked by score alone (TIME MAP 0.688 -> 0.696).
+AND_LIKE_WORDS = 4
 CHECK_INTERVAL = 0.5
 DAY = 86400
 
@@ -132,7 +137,7 @@ class WhooshEngine:
         filters = filter_masks(s, request, docs)
         keep = all_of(filters, len(docs))
         relaxed = False
-        complete = None  # when relaxed: which results match every word (they rank first)
+        complete = None  # when a short query is relaxed: which results match every word
         matched_all = int(keep.sum())
         if q is not None and matched_all < min(RELAX_BELOW, request.per_page):
             parts = Evaluator(s, request.q).relaxable_parts(q)
@@ -142,13 +147,15 @@ class WhooshEngine:
                 filters = filter_masks(s, request, docs)
                 keep = all_of(filters, len(docs))
                 relaxed = len(docs[keep]) > matched_all
-                complete = np.isin(docs, strict_docs)
+                if len(parts[0]) <= AND_LIKE_WORDS:
+                    complete = np.isin(docs, strict_docs)
         facets = count_facets(s, request, docs, filters) if request.facets else {}
         docs, scores = docs[keep], scores[keep]
         if q is not None and request.sort == "relevance" and not relaxed:
             scores = self._with_proximity(s, q, docs, scores)
         final = self._final_scores(s, docs, scores, q is not None)
-        order = self._order(s, request.sort, docs, final, q is not None, complete[keep] if relaxed else None)
+        ahead = complete[keep] if relaxed and complete is not None else None
+        order = self._order(s, request.sort, docs, final, q is not None, ahead)
         docs, final = docs[order], final[order]
         counts = np.ones(len(docs), dtype=np.int64)
         if request.collapse and len(docs) > 1:
