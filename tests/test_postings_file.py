@@ -151,3 +151,27 @@ def test_words_in_several_posting_blocks_read_the_same_both_ways(write_article, 
     fast, _ = _snapshots(index_dir)
     docs, freqs = fast.postings("body", "team")
     assert (len(docs), sorted(set(freqs.tolist()))) == (300, [1.0, 2.0, 3.0])
+
+
+def test_an_update_of_an_index_without_postings_files_writes_them_for_new_segments_only(
+    write_article, corpus, index_dir
+):
+    _write_corpus(write_article)
+    build_index([corpus], index_dir, full=True)
+    old = current_generation(index_dir)
+    for path in old.path.iterdir():
+        if path.name.endswith(SUFFIX):
+            path.unlink()  # as an index built before postings files existed
+    write_article("e.md", "Team spirit in Delhi", "https://news.example/e.md", body="India team in Delhi.", mtime=10)
+    build_index([corpus], index_dir)
+    generation = current_generation(index_dir)
+    snapshot = Snapshot(generation.path, generation.name)
+
+    assert [sidecar is not None for sidecar in snapshot.sidecars] == [False, True]
+    _assert_same_postings(index_dir)
+    docs, _ = snapshot.postings("title", "team")
+    assert sorted(snapshot.stored(d)["title"] for d in docs) == [
+        "India team wins the cup",
+        "Team India loses",
+        "Team spirit in Delhi",
+    ]

@@ -154,6 +154,7 @@ def commit_segments(folder: Path, segments: Sequence) -> None:
 def write_changes(folder: Path, delete_ids: Sequence[str], articles: Sequence[Article]) -> None:
     """Delete ``delete_ids`` and add (or replace) ``articles`` in the index in ``folder``."""
     ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
+    before = {segment.segment_id() for segment in ix._segments()}
     writer = SegmentWriter(ix, codec=new_codec(), limitmb=CHANGES_MB)
     try:
         for doc_id in delete_ids:
@@ -164,15 +165,18 @@ def write_changes(folder: Path, delete_ids: Sequence[str], articles: Sequence[Ar
         writer.cancel()
         raise
     writer.commit()
-    ensure_sidecars(folder)
+    write_missing_sidecars(folder, skip=before)
 
 
-def ensure_sidecars(folder: Path) -> None:
-    """Write the postings file of each segment that has none (an update's or a merge's
-    segment: the bulk writer writes its own), reading the segment back."""
+def write_missing_sidecars(folder: Path, skip: set[str] = frozenset()) -> None:
+    """Write the postings file of each segment that has none, reading the segment back (an
+    update's segment, or a merge's: the bulk writer writes its own). Segments in ``skip`` (those
+    an update found) are left alone: an index built before postings files existed is read
+    through Whoosh until a full rebuild, rather than converted at once by an update."""
     ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
     with ix.reader() as reader:
         for leaf, _ in reader.leaf_readers():
-            path = sidecar_path(folder, leaf.segment().segment_id())
-            if not path.exists():
+            segment_id = leaf.segment().segment_id()
+            path = sidecar_path(folder, segment_id)
+            if segment_id not in skip and not path.exists():
                 write_sidecar(path, gather_from_reader(leaf))
