@@ -14,22 +14,9 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from searchsvc import engine
+from searchsvc.memory import release_free_memory
 
 PROGRESS_EVERY = 1000
-
-
-def release_free_memory() -> None:
-    """Collect garbage and hand freed heap pages back to the system (glibc's malloc_trim): a
-    build frees a lot before its peak, and a process's freed but kept pages count in its size."""
-    import ctypes
-    import ctypes.util
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to trim
-        pass
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from searchsvc import engine
-from searchsvc.build_workers import ShardWorkers, release_free_memory
+from searchsvc.build_workers import ShardWorkers
 from searchsvc.documents import Article, iter_article_files, parse_article
 from searchsvc.engine.generations import (
     BuildLock,
@@ -24,6 +24,7 @@ from searchsvc.engine.generations import (
     remove_old_generations,
 )
 from searchsvc.errors import DocumentError
+from searchsvc.memory import release_free_memory
 from searchsvc.report import DocumentFailure, IndexReport
 
 MANIFEST = "manifest.json"

@@ -20,6 +20,7 @@ from searchsvc.engine.whoosh_patches import forget_folder
 from searchsvc.engine.whoosh_query import Evaluator, make_parser, parse_user_query, query_words
 from searchsvc.engine.whoosh_snapshot import Snapshot
 from searchsvc.errors import IndexNotFoundError
+from searchsvc.memory import release_free_memory
 
 COLLAPSE_SECONDS = 3 * 86400
 RECENCY_HALF_LIFE_DAYS = 30.0
@@ -106,7 +107,9 @@ class WhooshEngine:
                 # the spelling vocabulary too, before the snapshot serves (requests meanwhile go
                 # to the previous generation) rather than in the first query that needs it
                 snapshot.vocabulary()
-                self._snapshot = snapshot
+                previous, self._snapshot = self._snapshot, snapshot
+                del previous
+                release_free_memory()  # what opening left over, and the previous generation
             return self._snapshot
         finally:
             self._lock.release()
