@@ -143,10 +143,14 @@ class WhooshEngine:
         complete = None  # when a short query is relaxed: which results match every word
         matched_all = int(keep.sum())
         if q is not None and matched_all < min(RELAX_BELOW, request.per_page):
-            parts = Evaluator(s, request.q).relaxable_parts(q)
+            evaluator = Evaluator(s, request.q)
+            parts = evaluator.relaxable_parts(q)
             if parts:
                 strict_docs = docs[keep]
-                docs, scores = Evaluator(s, request.q).relaxed(*parts)
+                words, required, excluded = parts
+                if len(words) > AND_LIKE_WORDS:
+                    words = evaluator.content_words(words)
+                docs, scores = evaluator.relaxed(words, required, excluded)
                 filters = filter_masks(s, request, docs)
                 keep = all_of(filters, len(docs))
                 relaxed = len(docs[keep]) > matched_all
