@@ -46,3 +46,12 @@ def test_highlight_marks_words_whose_stem_ends_differently_from_the_word():
     assert highlight("Happy ponies, happier people", {"happi", "poni"}) == (
         "<mark>Happy</mark> <mark>ponies</mark>, happier people"
     )
+
+
+def test_stemming_is_snowball_english_where_whoosh_porter2_port_errs():
+    analyzer = text_analyzer()
+    stems = {w: analyse_token(analyzer, w) for w in ("added", "adding", "add", "ad", "emergency", "emerge")}
+
+    assert stems["added"] == stems["adding"] == stems["add"] == "add"
+    assert stems["ad"] == "ad"
+    assert stems["emergency"] != stems["emerge"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import struct
+import threading
 
 import numpy as np
+import Stemmer
 from whoosh import columns, fields, formats
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
-from whoosh.lang.porter2 import stem as porter2_stem
 from whoosh.support.charset import accent_map
 from whoosh.system import pack_uint
 
@@ -48,15 +49,28 @@ STOP_WORDS = frozenset(
 PLAIN_TOKEN_PATTERN = r"\w+"
 
 
+_STEMMERS = threading.local()
+
+
+def snowball_english(word: str) -> str:
+    """Porter2 (Snowball English) from the reference C implementation (PyStemmer). Unlike
+    Whoosh's default Porter it keeps "news" apart from "new"; unlike Whoosh's Python port of
+    Porter2 it stems "added" to "add" (not "ad") and "emergency" apart from "emerge", and it is
+    six times faster. One stemmer per thread (a PyStemmer object is not thread-safe)."""
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.english = Stemmer.Stemmer("english")
+    return stemmer.stemWord(word)
+
+
 def text_analyzer():
-    """Words, lower-cased, accents folded, English stop words dropped, stemmed with Porter2
-    (Snowball English: unlike Whoosh's default Porter, it keeps "news" apart from "new")."""
+    """Words, lower-cased, accents folded, English stop words dropped, stemmed with Porter2."""
     return (
         RegexTokenizer(TOKEN_PATTERN)
         | LowercaseFilter()
         | CharsetFilter(accent_map)
         | StopFilter(stoplist=STOP_WORDS, minsize=1)
-        | StemFilter(stemfn=porter2_stem, cachesize=200_000)
+        | StemFilter(stemfn=snowball_english, cachesize=200_000)
     )
 
 
