@@ -143,6 +143,13 @@ def _serve_forever(settings: Settings, sock: socket.socket, balance: ConnectionB
     from searchsvc.web import create_app
 
     app = create_app(settings)
+    try:
+        # open the index (a second or two on a large one) before taking connections, so the
+        # first searches do not wait for it
+        generation = app.extensions["searchsvc.service"].generation
+        log.info("Serving index generation %s.", generation)
+    except SearchsvcError as exc:  # no index yet: /readyz says so until one appears
+        log.warning("Index not opened at start: %s", exc)
     server = balanced_waitress_server(app, sock, balance, threads=settings.threads, ident="searchsvc")
     try:
         server.run()

@@ -54,6 +54,8 @@ def test_serve_builds_the_missing_index_then_prints_the_url(live_server: Server)
     assert lines[1] == "Full build: added 12, updated 0, unchanged 0, deleted 0, duplicates 0, failed 0."
     assert lines[2].startswith("Index gen-000001: 13 documents (13 articles written) in ")
     assert lines[3] == f"Serving http://127.0.0.1:{port}/ (1 worker, 4 threads each). Press Ctrl+C to stop."
+    # the index is opened before the first connection is taken
+    assert "searchsvc.serve INFO Serving index generation gen-000001." in log
 
 
 def test_live_server_answers_searches_over_http(live_server: Server):
