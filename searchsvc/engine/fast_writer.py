@@ -32,6 +32,23 @@ class FlatPostings:
         self.freqs = array("I")
         self.positions = array("I")
 
+    def add(self, docnum: int, postings) -> int:
+        """Add one document's postings, (term bytes, frequency, positions or None) each; returns
+        the sum of the frequencies (the field's length in the document)."""
+        ids, terms, docs, freqs, positions = self.term_ids, self.terms, self.docs, self.freqs, self.positions
+        length = 0
+        for tbytes, freq, at in postings:
+            number = ids.get(tbytes)
+            if number is None:
+                number = ids[tbytes] = len(ids)
+            terms.append(number)
+            docs.append(docnum)
+            freqs.append(freq)
+            if at is not None:
+                positions.extend(at)
+            length += freq
+        return length
+
     def sorted_by_term(self):
         """(terms in sorted order, per-term posting starts, docs, freqs, per-term position
         starts, positions), postings grouped by term in sorted term order, docs ascending."""
@@ -97,37 +114,17 @@ class BulkSegmentWriter(SegmentWriter):
                         # values are made from them block by block when the segment is flushed
                         if not isinstance(value, str):
                             raise TypeError(f"{fieldname} must be text, not {type(value).__name__}")
-                        flat = self._flat.get(fieldname)
-                        if flat is None:
-                            flat = self._flat[fieldname] = FlatPostings()
-                        ids = flat.term_ids
-                        for term, poslist in field.positions_by_term(value).items():
-                            freq = len(poslist)
-                            if scorable:
-                                length += freq
-                            tbytes = term.encode("utf-8")
-                            number = ids.get(tbytes)
-                            if number is None:
-                                number = ids[tbytes] = len(ids)
-                            flat.terms.append(number)
-                            flat.docs.append(docnum)
-                            flat.freqs.append(freq)
-                            flat.positions.extend(poslist)
+                        items = field.positions_by_term(value).items()
+                        found = self._flat_for(fieldname, True).add(
+                            docnum, ((term.encode("utf-8"), len(at), at) for term, at in items)
+                        )
+                        length = found if scorable else 0
                     elif type(field.format) in _COUNTED and field.format.field_boost == 1.0:
                         # ids and the spelling words: term numbers, documents and frequencies
-                        flat = self._flat.get(fieldname)
-                        if flat is None:
-                            flat = self._flat[fieldname] = FlatPostings(positional=False)
-                        ids = flat.term_ids
-                        for tbytes, freq, _, _ in field.index(value):
-                            if scorable:
-                                length += freq
-                            number = ids.get(tbytes)
-                            if number is None:
-                                number = ids[tbytes] = len(ids)
-                            flat.terms.append(number)
-                            flat.docs.append(docnum)
-                            flat.freqs.append(freq)
+                        found = self._flat_for(fieldname, False).add(
+                            docnum, ((tbytes, freq, None) for tbytes, freq, _, _ in field.index(value))
+                        )
+                        length = found if scorable else 0
                     else:
                         terms = postings.get(fieldname)
                         if terms is None:
@@ -152,6 +149,12 @@ class BulkSegmentWriter(SegmentWriter):
         perdocwriter.finish_doc()
         self._added = True
         self.docnum += 1
+
+    def _flat_for(self, fieldname: str, positional: bool) -> FlatPostings:
+        flat = self._flat.get(fieldname)
+        if flat is None:
+            flat = self._flat[fieldname] = FlatPostings(positional)
+        return flat
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
