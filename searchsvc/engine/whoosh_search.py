@@ -109,7 +109,7 @@ class WhooshEngine:
                 snapshot.vocabulary()
                 previous, self._snapshot = self._snapshot, snapshot
                 del previous
-                release_free_memory()  # what opening left over, and the previous generation
+                release_free_memory(collect=False)  # what opening left over
             return self._snapshot
         finally:
             self._lock.release()
