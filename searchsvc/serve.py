@@ -63,9 +63,6 @@ class ConnectionBalance:
     def may_accept(self) -> bool:
         return self._counts[self.worker] <= min(self._counts)
 
-    def counts(self) -> list[int]:
-        return list(self._counts)
-
 
 def balanced_waitress_server(app, sock: socket.socket, balance: ConnectionBalance | None, **adjustments):
     """A waitress server on ``sock`` that, given a balance, accepts only while this worker is
