@@ -116,7 +116,7 @@ class ShardWorkers:
                 process.join()
 
 
-class _chosen_articles:
+class _ChosenArticles:
     """The articles the parent chose, unpickled one file at a time as the segment writer takes
     them (each blob is dropped once read): unpickling them all first would hold every article
     as objects, five times their pickled size, at once."""
@@ -157,7 +157,7 @@ def _worker(jobs: Sequence[tuple[str, str]], conn: Connection) -> None:
         del stubs
         release_free_memory()
         command, (folder, owners) = conn.recv()
-        chosen = _chosen_articles(kept, owners)
+        chosen = _ChosenArticles(kept, owners)
         del kept  # the generator holds the list, and empties it as it goes
         token = engine.write_segment(Path(folder), chosen)
         conn.send(("written", (token, chosen.count)))

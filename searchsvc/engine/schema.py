@@ -94,8 +94,16 @@ class FastText(fields.TEXT):
         if not isinstance(value, str):
             yield from super().index(value, **kwargs)
             return
-        for tbytes, freq, weight, vbytes, _ in self.index_with_positions(value):
-            yield tbytes, freq, weight, vbytes
+        positions = self.positions_by_term(value)
+        if isinstance(self.format, formats.Positions):
+            for term, poslist in positions.items():
+                if len(poslist) == 1:
+                    yield term.encode("utf-8"), 1, 1.0, encoded_single_position(self.format, poslist[0])
+                else:
+                    yield term.encode("utf-8"), len(poslist), float(len(poslist)), self.format.encode(poslist)
+        else:
+            for term, poslist in positions.items():
+                yield term.encode("utf-8"), len(poslist), float(len(poslist)), pack_uint(len(poslist))
 
     def positions_by_term(self, value: str) -> dict[str, list[int]]:
         """Each term of ``value`` with its positions, as Whoosh would index them."""
@@ -114,24 +122,6 @@ class FastText(fields.TEXT):
                 position = index if position < 0 else position + 1
                 positions.setdefault(term, []).append(position)
         return positions
-
-    def index_with_positions(self, value: str):
-        """As ``index``, with each term's list of positions as a fifth item."""
-        positions = self.positions_by_term(value)
-        if isinstance(self.format, formats.Positions):
-            encode = self.format.encode
-            single = _SINGLE_POSITIONS
-            for term, poslist in positions.items():
-                if len(poslist) == 1:
-                    value = single.get(poslist[0])
-                    if value is None:
-                        value = single[poslist[0]] = encode(poslist)
-                    yield term.encode("utf-8"), 1, 1.0, value, poslist
-                else:
-                    yield term.encode("utf-8"), len(poslist), float(len(poslist)), encode(poslist), poslist
-        else:
-            for term, poslist in positions.items():
-                yield term.encode("utf-8"), len(poslist), float(len(poslist)), pack_uint(len(poslist)), poslist
 
 
 # Caches are keyed by id(analyzer) and keep the analyzer itself beside the value: the reference

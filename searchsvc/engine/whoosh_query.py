@@ -182,6 +182,7 @@ class Evaluator:
         # how often each word occurs in the query: the parser keeps a repeated word once, but a
         # word a long query repeats ("MEDLARS ... MEDLARS") is what it is about (BM25's qtf)
         self.qtf = query_term_counts(text)
+        self.idfs: dict[str, float] = {}  # each word's idf, as word() scored it
 
     def run(self, q: query.Query) -> Matches:
         if isinstance(q, query.qcore._NullQuery):
@@ -294,7 +295,8 @@ class Evaluator:
             docs, tf = parts_docs[0], parts_tf[0]
         else:
             docs, tf = _sum_by_doc(np.concatenate(parts_docs), np.concatenate(parts_tf), s.size)
-        idf = self.idf(len(docs)) * self.qtf.get(text, 1)
+        self.idfs[text] = self.idf(len(docs))
+        idf = self.idfs[text] * self.qtf.get(text, 1)
         scores = (idf * boost) * tf * (K1 + 1.0) / (tf + K1)
         return docs, scores.astype(np.float32)
 

@@ -107,8 +107,7 @@ class WhooshEngine:
                 # the spelling vocabulary too, before the snapshot serves (requests meanwhile go
                 # to the previous generation) rather than in the first query that needs it
                 snapshot.vocabulary()
-                previous, self._snapshot = self._snapshot, snapshot
-                del previous
+                self._snapshot = snapshot
                 release_free_memory(collect=False)  # what opening left over
             return self._snapshot
         finally:
@@ -136,30 +135,31 @@ class WhooshEngine:
     def search(self, request, snapshot: Snapshot | None = None) -> EngineResult:
         s = snapshot or self.snapshot()
         q = self._parse(s, request.q) if request.q.strip() else None
-        docs, scores = self._match(s, q, request.q)
+        evaluator = Evaluator(s, request.q)
+        docs, scores = self._match(s, q, evaluator)
         filters = filter_masks(s, request, docs)
         keep = all_of(filters, len(docs))
         relaxed = False
         complete = None  # when a short query is relaxed: which results match every word
         matched_all = int(keep.sum())
         if q is not None and matched_all < min(RELAX_BELOW, request.per_page):
-            evaluator = Evaluator(s, request.q)
             parts = evaluator.relaxable_parts(q)
             if parts:
                 strict_docs = docs[keep]
                 words, required, excluded = parts
-                if len(words) > AND_LIKE_WORDS:
+                short = len(words) <= AND_LIKE_WORDS
+                if not short:
                     words = evaluator.content_words(words)
                 docs, scores = evaluator.relaxed(words, required, excluded)
                 filters = filter_masks(s, request, docs)
                 keep = all_of(filters, len(docs))
                 relaxed = len(docs[keep]) > matched_all
-                if len(parts[0]) <= AND_LIKE_WORDS:
+                if short:
                     complete = np.isin(docs, strict_docs)
         facets = count_facets(s, request, docs, filters) if request.facets else {}
         docs, scores = docs[keep], scores[keep]
         if q is not None and request.sort == "relevance" and not relaxed:
-            scores = self._with_proximity(s, q, docs, scores)
+            scores = self._with_proximity(s, q, docs, scores, evaluator.idfs)
         final = self._final_scores(s, docs, scores, q is not None)
         ahead = complete[keep] if relaxed and complete is not None else None
         order = self._order(s, request.sort, docs, final, q is not None, ahead)
@@ -187,24 +187,25 @@ class WhooshEngine:
             words=sorted({w for _, w in words}),
         )
 
-    def _match(self, s: Snapshot, q, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def _match(self, s: Snapshot, q, evaluator: Evaluator) -> tuple[np.ndarray, np.ndarray]:
         if q is None:
             docs = np.flatnonzero(s.live).astype(np.int32)
             return docs, np.zeros(len(docs), dtype=np.float32)
-        return Evaluator(s, text).run(q)
+        return evaluator.run(q)
 
-    def _with_proximity(self, s: Snapshot, q, docs: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        """The text scores with a term-proximity bonus on the best RESCORE_WINDOW matches."""
-        words = sorted({w for field, w in query_words(q) if field in SEARCH_FIELDS and not w.endswith("*")})
+    def _with_proximity(
+        self, s: Snapshot, q, docs: np.ndarray, scores: np.ndarray, idfs: dict[str, float]
+    ) -> np.ndarray:
+        """The text scores with a term-proximity bonus on the best RESCORE_WINDOW matches
+        (``idfs``: each query word's idf, as matching scored it)."""
+        words = sorted({w for field, w in query_words(q) if field in SEARCH_FIELDS and w in idfs})
         if len(words) < 2 or not len(docs):
             return scores
         if len(docs) > RESCORE_WINDOW:
             best = np.sort(np.argpartition(-scores, RESCORE_WINDOW - 1)[:RESCORE_WINDOW])
         else:
             best = np.arange(len(docs))
-        evaluator = Evaluator(s)
-        idfs = [evaluator.idf(max(len(s.postings(f, w)[0]) for f in SEARCH_FIELDS)) for w in words]
-        bonus = proximity_scores(s, docs[best], words, idfs)
+        bonus = proximity_scores(s, docs[best], words, [idfs[w] for w in words])
         if not bonus.any():
             return scores
         scores = scores.copy()
