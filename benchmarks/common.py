@@ -149,17 +149,23 @@ def process_rss(pid: int) -> int | None:
         return None
 
 
-def process_pss(pid: int) -> int | None:
-    """Proportional set size in bytes (RSS where smaps_rollup is unavailable). The kernel walks
-    the page tables for this: about 20-30 ms per GB, so it is read less often than RSS."""
+def smaps_rollup(pid: int, field: bytes) -> int | None:
+    """One field of /proc/PID/smaps_rollup (b"Pss:", b"Anonymous:", ...) in bytes; None if unreadable."""
     try:
         with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
             for line in handle:
-                if line.startswith(b"Pss:"):
+                if line.startswith(field):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
-    return process_rss(pid)
+    return None
+
+
+def process_pss(pid: int) -> int | None:
+    """Proportional set size in bytes (RSS where smaps_rollup is unavailable). The kernel walks
+    the page tables for this: about 20-30 ms per GB, so it is read less often than RSS."""
+    pss = smaps_rollup(pid, b"Pss:")
+    return pss if pss is not None else process_rss(pid)
 
 
 class TreeMemorySampler:

@@ -38,6 +38,7 @@ from common import (
     process_pss,
     process_rss,
     process_tree,
+    smaps_rollup,
 )
 from search_latency import ensure_fts5, ensure_index, load_queries
 
@@ -154,14 +155,7 @@ def established_socket_inodes(port: int) -> set[str]:
 
 def anonymous_memory(pid: int) -> int:
     """Resident anonymous memory in bytes (heap, not mapped files), from smaps_rollup; 0 if unreadable."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
-            for line in handle:
-                if line.startswith(b"Anonymous:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    return smaps_rollup(pid, b"Anonymous:") or 0
 
 
 def machine_cpu() -> tuple[int, int]:

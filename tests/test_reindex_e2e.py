@@ -15,8 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import pytest
-from web_fixtures import Server, server_environment, start_server
+from web_fixtures import Server, server_environment, start_server, wait_for
 
 from searchsvc.engine.generations import current_generation
 from searchsvc.scheduler import SCHEDULE_FILE
@@ -41,17 +40,6 @@ def write_corpus(folder: Path, count: int) -> Path:
     for number in range(count):
         write(folder, number)
     return folder
-
-
-def wait_for(condition, timeout: float = 20.0, what: str = "the condition", every: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(every)
 
 
 def log_events(server: Server, name: str) -> list[dict]:

@@ -8,13 +8,13 @@ import json
 import logging
 import os
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import schemathesis
 from schemathesis.specs.openapi.checks import response_schema_conformance
+from web_fixtures import wait_for
 
 from searchsvc.cli import main
 from searchsvc.config import Settings
@@ -55,17 +55,6 @@ def write(corpus: Path, name: str, title: str) -> Path:
     front = f"---\ntitle: {json.dumps(title)}\nwebUrl: https://news.example/{name}\n"
     path.write_text(f"{front}publishedDateTime: 2022-07-11T00:18:00Z\n---\n{title}. Zebra.\n", encoding="utf-8")
     return path
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 15.0, what: str = "the condition") -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def events(caplog: pytest.LogCaptureFixture, name: str) -> list[dict]:

@@ -202,3 +202,15 @@ def live_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
     workdir = tmp_path_factory.mktemp("live")
     corpus = write_corpus(workdir / "corpus")
     yield from start_server(corpus, workdir / "index", workdir)
+
+
+def wait_for(condition, timeout: float = 20.0, what: str = "the condition", every: float = 0.05):
+    """``condition()``'s first true value, polled every ``every`` seconds; fails after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(every)
