@@ -43,6 +43,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("full_reindex_cron", "", "Full rebuild on this cron schedule.", str),
     Setting("admin_token", "", "Token for POST /api/admin/reindex; empty disables it.", str),
     Setting("cors_origins", (), "Origins allowed to call the API from a browser.", tuple),
+    Setting("max_file_bytes", 5_000_000, "Larger article files are reported and skipped.", int),
+    Setting("follow_external_links", False, "Follow symlinks that point outside the source folders.", bool),
+    Setting("reindex_timeout", 1800.0, "Seconds a scheduled or admin re-index may run before it is killed.", float),
+    Setting("search_timeout", 1.0, "Seconds of work one search may take before it is refused with a 400.", float),
+    Setting("max_query_terms", 64, "Most words, phrases and prefixes one query may hold.", int),
+    Setting("max_prefix_terms", 2000, "Most indexed words all the prefixes (word*) of one query may expand to.", int),
+    Setting("max_filter_values", 100, "Most values all the filters (provider=, topic=, ...) of one request may hold.", int),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -70,6 +77,13 @@ class Settings:
     full_reindex_cron: str = ""
     admin_token: str = field(default="", repr=False)
     cors_origins: tuple[str, ...] = ()
+    max_file_bytes: int = 5_000_000
+    follow_external_links: bool = False
+    reindex_timeout: float = 1800.0
+    search_timeout: float = 1.0
+    max_query_terms: int = 64
+    max_prefix_terms: int = 2000
+    max_filter_values: int = 100
 
     def replace(self, **changes: Any) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -18,7 +18,7 @@ def readme_lines() -> list[str]:
     return README.read_text(encoding="utf-8").splitlines() if README.is_file() else []
 
 
-@pytest.mark.parametrize("setting, row", zip(SETTINGS, TABLE_ROWS, strict=True), ids=[s.name for s in SETTINGS])
+@pytest.mark.parametrize("setting, row", list(zip(SETTINGS, TABLE_ROWS, strict=True)), ids=[s.name for s in SETTINGS])
 def test_every_setting_appears_in_the_readme_settings_table(setting, row):
     assert f"`{ENV_PREFIX}{setting.name.upper()}`" in row
     assert README.is_file(), f"{README} does not exist; it must document the settings"
