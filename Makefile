@@ -1,7 +1,7 @@
-.PHONY: install test lint format serve bench
+.PHONY: install test lint format serve bench constraints
 
 install:
-	python3 -m pip install -e '.[test]'
+	python3 -m pip install -e '.[test]' -c constraints.txt
 
 test:
 	python3 -m pytest
@@ -19,3 +19,6 @@ serve:
 
 bench:
 	python3 benchmarks/index_build.py --n 155346
+
+constraints:
+	.ci/refresh-constraints

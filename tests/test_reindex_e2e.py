@@ -244,8 +244,11 @@ def test_with_two_workers_only_the_parent_runs_the_schedule_and_sigterm_stops_it
         totals = wait_for(
             lambda: (t := {server.json(SEARCH)["total"] for _ in range(20)}) == {7} and t, what="both workers"
         )
-        next_run = server.json("/api/stats")["reindex"]["next_run"]
-        schedule_file = json.loads((index / SCHEDULE_FILE).read_text())
+        # The schedule moves on every second: compare the stats with a schedule file that did not
+        # change while they were read (the file read before them equals the one read after).
+        next_run, schedule_file = wait_for(
+            lambda: _stats_between_equal_schedule_files(server, index), what="a next_run read between runs"
+        )
 
         server.process.send_signal(signal.SIGTERM)
         code = server.process.wait(timeout=15)
@@ -265,3 +268,10 @@ def test_with_two_workers_only_the_parent_runs_the_schedule_and_sigterm_stops_it
     assert not (index / SCHEDULE_FILE).exists()
     assert index_processes(index) == []
     assert current_generation(index).name in {e["report"]["generation"] for e in log_events(server, "reindex")}
+
+
+def _stats_between_equal_schedule_files(server, index: Path):
+    before = json.loads((index / SCHEDULE_FILE).read_text())
+    next_run = server.json("/api/stats")["reindex"]["next_run"]
+    after = json.loads((index / SCHEDULE_FILE).read_text())
+    return before == after and (next_run, after)
