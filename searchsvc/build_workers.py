@@ -5,8 +5,11 @@ which keeps the parent small and saves pickling them."""
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import pickle
+import signal
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +20,25 @@ from searchsvc import engine
 from searchsvc.memory import release_free_memory
 
 PROGRESS_EVERY = 1000
+PR_SET_PDEATHSIG = 1
+_running: set[ShardWorkers] = set()  # workers not yet closed, for stop_workers
+
+
+def stop_workers() -> None:
+    """Kill the worker processes of every ShardWorkers not closed yet (a build failed)."""
+    for workers in list(_running):
+        workers.close(kill=True)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """In a forked worker: be killed when the parent dies (even by SIGKILL), rather than live on as
+    an orphan blocked on a pipe nobody reads. Linux only; elsewhere the closed pipe ends it."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 @dataclass
@@ -38,17 +60,22 @@ class ShardWorkers:
         context = multiprocessing.get_context("fork")
         self.processes = []
         self.pipes: list[Connection] = []
-        for shard in range(count):
-            parent_end, child_end = context.Pipe()
-            process = context.Process(target=_worker, args=(jobs[shard::count], child_end), daemon=True)
-            process.start()
-            child_end.close()
-            self.processes.append(process)
-            self.pipes.append(parent_end)
+        _running.add(self)
         try:
+            for shard in range(count):
+                parent_end, child_end = context.Pipe()
+                # the child closes the parent's ends it inherits: a pipe whose reader is gone then fails
+                inherited = [*self.pipes, parent_end]
+                process = context.Process(
+                    target=_worker, args=(jobs[shard::count], child_end, os.getpid(), inherited), daemon=True
+                )
+                self.pipes.append(parent_end)
+                process.start()
+                child_end.close()
+                self.processes.append(process)
             self.parsed = sorted(self._gather_parsed(len(jobs), progress), key=lambda p: p.key)
         except BaseException:
-            self.close()
+            self.close(kill=True)
             raise
 
     def _gather_parsed(self, total: int, progress: Callable | None) -> list:
@@ -78,7 +105,10 @@ class ShardWorkers:
             self.processes[shard].join()
             raise RuntimeError(f"index worker {shard} died (exit status {self.processes[shard].exitcode})") from None
         if kind == "error":
-            raise RuntimeError(f"index worker {shard} failed:\n{payload}")
+            text, error = payload
+            if error is not None:  # a full disk, say: the parent reports it as its own
+                raise OSError(*error)
+            raise RuntimeError(f"index worker {shard} failed:\n{text}")
         return kind, payload
 
     def start_writing(self, folder: Path, owners: dict[str, list]) -> None:
@@ -90,7 +120,7 @@ class ShardWorkers:
             for pipe in self.pipes:
                 pipe.send(("write", (str(folder), owners)))
         except BaseException:
-            self.close()
+            self.close(kill=True)
             raise
 
     def finish_writing(self) -> int:
@@ -101,15 +131,21 @@ class ShardWorkers:
                 kind, (token, count) = self._receive(shard)
                 tokens.append(token)
                 written += count
-            engine.commit_segments(self._folder, tokens)
-            return written
-        finally:
-            self.close()
+        except BaseException:
+            self.close(kill=True)
+            raise
+        self.close()
+        engine.commit_segments(self._folder, tokens)
+        return written
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
+        """End the workers: wait for them (briefly) or, when the build failed, kill them at once."""
+        _running.discard(self)
         for pipe in self.pipes:
             pipe.close()
         for process in self.processes:
+            if kill and process.is_alive():
+                process.kill()
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
@@ -139,9 +175,12 @@ class _ChosenArticles:
                     yield article
 
 
-def _worker(jobs: Sequence[tuple[str, str]], conn: Connection) -> None:
+def _worker(jobs: Sequence, conn: Connection, parent_pid: int, inherited: list[Connection]) -> None:
     from searchsvc.indexer import _read_and_parse
 
+    die_with_parent(parent_pid)
+    for pipe in inherited:
+        pipe.close()
     try:
         kept: list = []
         stubs = []
@@ -161,9 +200,10 @@ def _worker(jobs: Sequence[tuple[str, str]], conn: Connection) -> None:
         del kept  # the generator holds the list, and empties it as it goes
         token = engine.write_segment(Path(folder), chosen)
         conn.send(("written", (token, chosen.count)))
-    except BaseException:  # noqa: BLE001 - reported to the parent, which fails the build
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the build
+        error = (exc.errno, exc.strerror, exc.filename) if isinstance(exc, OSError) and exc.errno else None
         try:
-            conn.send(("error", traceback.format_exc()))
+            conn.send(("error", (traceback.format_exc(), error)))
         except OSError:
             pass
     finally:

@@ -73,7 +73,15 @@ def index_command(ctx, sources, index_dir, full, strict, lock_timeout, verbose, 
     _require_sources(settings.source)
     update, close = _progress("Parsing") if not as_json else (None, lambda: None)
     try:
-        report = build_index(settings.source, settings.index_dir, full, settings.lock_timeout, update)
+        report = build_index(
+            settings.source,
+            settings.index_dir,
+            full,
+            settings.lock_timeout,
+            update,
+            max_file_bytes=settings.max_file_bytes,
+            follow_external_links=settings.follow_external_links,
+        )
     except SearchsvcError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -93,14 +101,16 @@ def index_command(ctx, sources, index_dir, full, strict, lock_timeout, verbose, 
 @click.argument("sources", nargs=-1, required=True, type=click.Path())
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any file failed.")
 @click.option("-v", "--verbose", is_flag=True, help="List every warning too.")
-def check_command(sources, strict, verbose) -> None:
+@click.pass_context
+def check_command(ctx, sources, strict, verbose) -> None:
     """Validate SOURCES without indexing them: the same report as 'index'."""
     from searchsvc.indexer import check_sources
 
+    settings = _settings(ctx)
     _require_sources(sources)
     update, close = _progress("Checking")
     try:
-        report = check_sources(sources, update)
+        report = check_sources(sources, update, settings.max_file_bytes, settings.follow_external_links)
     finally:
         close()
     lines = report.lines(verbose)

@@ -47,9 +47,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("follow_external_links", False, "Follow symlinks that point outside the source folders.", bool),
     Setting("reindex_timeout", 1800.0, "Seconds a scheduled or admin re-index may run before it is killed.", float),
     Setting("search_timeout", 1.0, "Seconds of work one search may take before it is refused with a 400.", float),
-    Setting("max_query_terms", 64, "Most words, phrases and prefixes one query may hold.", int),
-    Setting("max_prefix_terms", 2000, "Most indexed words all the prefixes (word*) of one query may expand to.", int),
-    Setting("max_filter_values", 100, "Most values all the filters (provider=, topic=, ...) of one request may hold.", int),
+    Setting("max_query_terms", 256, "Most words, phrases and prefixes one query may hold.", int),
+    Setting("max_prefix_terms", 2000, "Most indexed words the prefixes (word*) of one query may expand to.", int),
+    Setting("max_filter_values", 100, "Most filter values (provider=, topic=, ...) one request may hold.", int),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -81,7 +81,7 @@ class Settings:
     follow_external_links: bool = False
     reindex_timeout: float = 1800.0
     search_timeout: float = 1.0
-    max_query_terms: int = 64
+    max_query_terms: int = 256
     max_prefix_terms: int = 2000
     max_filter_values: int = 100
 

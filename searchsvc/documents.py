@@ -23,9 +23,10 @@ from searchsvc.normalize import (
     parse_datetime,
     parse_flag,
     parse_int,
+    rejected_scheme,
 )
+from searchsvc.sources import ARTICLE_SUFFIXES, iter_article_files  # noqa: F401 - re-exported
 
-ARTICLE_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -37,7 +38,12 @@ class _ArticleLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
 _ArticleLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 _SAFE_LOADER = _ArticleLoader
 INT32 = 2**31 - 1
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
+_HEADING_START = re.compile(r"\s{0,3}#{1,6}\s+")
+# Front matter that may name a 'secured' key (in any case, or spelled with an escape) or define an
+# anchor (aliases can repeat it: a "billion laughs"); only such front matter is walked node by node.
+_NEEDS_WALK = re.compile(r"(?i)secured|\\|&")
+SECRET_KEY = "secured"
+MAX_YAML_VALUES = 1_000_000
 
 
 @dataclass
@@ -86,7 +92,62 @@ class _FrontMatter(YAMLHandler):
     """python-frontmatter's YAML handler on libyaml's safe loader: no tag can run code."""
 
     def load(self, fm: str, **kwargs: object) -> Any:
-        return yaml.load(fm, Loader=_SAFE_LOADER)
+        return load_yaml(fm)
+
+
+def load_yaml(text: str) -> Any:
+    """The YAML document in ``text``, composed to nodes first: every ``secured`` key (at any depth)
+    is dropped before any value is constructed, so no error can show its value, and a document
+    whose aliases expand to more than MAX_YAML_VALUES values is refused before it is expanded."""
+    loader = _SAFE_LOADER(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _NEEDS_WALK.search(text):
+            _drop_secrets_and_bound(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _drop_secrets_and_bound(root: yaml.Node) -> None:
+    """Remove ``secured`` keys from every mapping node, and count the values the document expands
+    to (an alias counts its anchor's values each time): each distinct node is visited once."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        if finished:
+            total = 1 + sum(sizes.get(id(child), 1) for child in _children(node))
+            if total > MAX_YAML_VALUES:
+                raise yaml.YAMLError(
+                    f"the front matter expands to more than {MAX_YAML_VALUES:,} values "
+                    "(aliases that repeat aliases); write the values out or shorten it"
+                )
+            sizes[id(node)] = total
+            on_path.discard(id(node))
+            continue
+        if id(node) in sizes or id(node) in on_path:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            node.value = [
+                (key, value)
+                for key, value in node.value
+                if not (isinstance(key, yaml.ScalarNode) and str(key.value).lower() == SECRET_KEY)
+            ]
+        on_path.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    return []
 
 
 _HANDLER = _FrontMatter()
@@ -96,46 +157,6 @@ def iter_article_paths(roots: Iterable[str | os.PathLike[str]]) -> Iterator[Path
     """Article files below each root, sorted, skipping hidden entries and never looping on links."""
     for path in iter_article_files(roots):
         yield Path(path)
-
-
-def iter_article_files(roots: Iterable[str | os.PathLike[str]]) -> Iterator[str]:
-    """Like iter_article_paths, as strings (cheaper when there are many files)."""
-    seen_dirs: set[tuple[int, int]] = set()
-    for root in roots:
-        root = os.fspath(root)
-        if os.path.isfile(root):
-            if os.path.splitext(root)[1].lower() in ARTICLE_SUFFIXES:
-                yield root
-            continue
-        if not os.path.isdir(root):
-            continue
-        yield from _walk(root, seen_dirs)
-
-
-def _walk(folder: str, seen_dirs: set[tuple[int, int]]) -> Iterator[str]:
-    try:
-        info = os.stat(folder)
-    except OSError:
-        return
-    key = (info.st_dev, info.st_ino)
-    if key in seen_dirs:
-        return
-    seen_dirs.add(key)
-    try:
-        with os.scandir(folder) as scan:
-            entries = sorted(scan, key=lambda e: e.name)
-    except OSError:
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        try:
-            if entry.is_dir():
-                yield from _walk(entry.path, seen_dirs)
-            elif entry.is_file() and os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES:
-                yield entry.path
-        except OSError:
-            continue
 
 
 def decode_article_bytes(path: str, data: bytes) -> tuple[str, list[str]]:
@@ -159,12 +180,15 @@ def decode_article_bytes(path: str, data: bytes) -> tuple[str, list[str]]:
     return text, [f"{path}:{line}: not UTF-8; read as Windows-1252"]
 
 
-def parse_article(path: str | os.PathLike[str], data: bytes | None = None) -> ParsedFile:
+def parse_article(path: str | os.PathLike[str], data: bytes | None = None, id_path: str | None = None) -> ParsedFile:
     """Read one file into its article and its related articles.
 
+    ``id_path`` is the id of an article without a URL (default: ``path``); the indexer gives the
+    path below the source folder, named after it (``news/a.md`` for ``/srv/news/a.md``).
     Raises DocumentError (with the path and, where known, the line) when the file is not an article.
     """
     path = str(path)
+    id_path = path if id_path is None else id_path
     if data is None:
         try:
             data = Path(path).read_bytes()
@@ -172,7 +196,15 @@ def parse_article(path: str | os.PathLike[str], data: bytes | None = None) -> Pa
             raise DocumentError(path, f"cannot read file: {exc.strerror or exc}") from None
     text, warnings = decode_article_bytes(path, data)
     meta, body = split_front_matter(path, text)
-    parent = build_article(path, meta, body, warnings, where="")
+    try:
+        return _articles(path, meta, body, warnings, id_path)
+    except RecursionError:
+        reason = "front matter is nested too deeply to read (hundreds of levels); flatten it"
+        raise DocumentError(path, reason) from None
+
+
+def _articles(path: str, meta: dict[str, Any], body: str, warnings: list[str], id_path: str) -> ParsedFile:
+    parent = build_article(path, meta, body, warnings, where="", id_path=id_path)
     articles = [parent]
     related = meta.get("related")
     if related is not None and not isinstance(related, list):
@@ -183,7 +215,7 @@ def parse_article(path: str | os.PathLike[str], data: bytes | None = None) -> Pa
             warnings.append(f"{path}: related[{position}] is not a mapping; ignored")
             continue
         try:
-            child = build_article(path, entry, "", warnings, where=f"related[{position}]")
+            child = build_article(path, entry, "", warnings, where=f"related[{position}]", id_path=id_path)
         except DocumentError as exc:
             warnings.append(f"{path}: related[{position}] skipped: {exc.reason}")
             continue
@@ -214,8 +246,8 @@ def split_front_matter(path: str, text: str) -> tuple[dict[str, Any], str]:
     except yaml.YAMLError as exc:
         raise DocumentError(path, f"YAML error: {exc}") from None
     except (ValueError, TypeError, AttributeError, OverflowError) as exc:
-        # e.g. an explicit tag whose value does not fit it: !!int abc
-        raise DocumentError(path, f"YAML error: a value cannot be read ({exc})") from None
+        # e.g. an explicit tag whose value does not fit it: !!int abc ('secured' is never read)
+        raise DocumentError(path, f"YAML error: a value cannot be read ({_shorten(str(exc))})") from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -223,8 +255,11 @@ def split_front_matter(path: str, text: str) -> tuple[dict[str, Any], str]:
     return meta, body
 
 
-def build_article(path: str, meta: dict[str, Any], body: str, warnings: list[str], where: str) -> Article:
+def build_article(
+    path: str, meta: dict[str, Any], body: str, warnings: list[str], where: str, id_path: str | None = None
+) -> Article:
     """Normalise one front-matter mapping (a file's, or one of its related entries)."""
+    id_path = path if id_path is None else id_path
     label = f"{path}: {where + '.' if where else ''}"
     body_text = clean_body(body)
     title = clean_text(meta.get("title"))
@@ -233,8 +268,8 @@ def build_article(path: str, meta: dict[str, Any], body: str, warnings: list[str
     if not title:
         raise DocumentError(path, "no title (no 'title' in the front matter and no heading or first line)")
 
-    web_url = canonical_url(meta.get("webUrl"))
-    original_url = canonical_url(meta.get("originalUrl"))
+    web_url = _url(meta.get("webUrl"), f"{label}webUrl", warnings)
+    original_url = _url(meta.get("originalUrl"), f"{label}originalUrl", warnings)
     provider_name, provider_domain = _provider(meta.get("provider"))
     domain = (provider_domain or domain_of(web_url or original_url)).lower()
     if domain.startswith("www."):
@@ -246,23 +281,23 @@ def build_article(path: str, meta: dict[str, Any], body: str, warnings: list[str
         if raw_date in (None, ""):
             warnings.append(f"{label}no publishedDateTime; indexed without a date")
         else:
-            warnings.append(f"{label}publishedDateTime {raw_date!r} is not a date; indexed without a date")
+            warnings.append(f"{label}publishedDateTime {_shown(raw_date)} is not a date; indexed without a date")
 
     numbers = {}
     for key in ("quality", "heat"):
         raw = meta.get(key)
         numbers[key] = parse_int(raw)
         if raw is not None and numbers[key] is None:
-            warnings.append(f"{label}{key} {raw!r} is not a number; ignored")
+            warnings.append(f"{label}{key} {_shown(raw)} is not a number; ignored")
         elif numbers[key] is not None and abs(numbers[key]) > INT32:
-            warnings.append(f"{label}{key} {raw!r} is out of range (±{INT32}); ignored")
+            warnings.append(f"{label}{key} {_shown(raw)} is out of range (±{INT32}); ignored")
             numbers[key] = None
 
     published = parse_flag(meta.get("published"))
     if meta.get("published") is not None and published is None:
-        warnings.append(f"{label}published {meta.get('published')!r} is not true/false; ignored")
+        warnings.append(f"{label}published {_shown(meta.get('published'))} is not true/false; ignored")
 
-    identifier = web_url or original_url or (f"{path}#{where}" if where else path)
+    identifier = web_url or original_url or (f"{id_path}#{where}" if where else id_path)
     return Article(
         id=identifier,
         path=path,
@@ -280,7 +315,7 @@ def build_article(path: str, meta: dict[str, Any], body: str, warnings: list[str
         heat=numbers["heat"],
         url=web_url or original_url,
         original_url=original_url,
-        image=_image(meta.get("images"), meta.get("image")),
+        image=_image(meta.get("images"), meta.get("image"), f"{label}image", warnings),
     )
 
 
@@ -290,12 +325,40 @@ def _title_from_body(raw_body: str, body_text: str) -> tuple[str, str]:
     for number, line in enumerate(lines):
         if not line.strip():
             continue
-        heading = _HEADING.match(line)
-        title = clean_text(heading.group(1) if heading else line)
+        heading = _heading_text(line)
+        title = clean_text(line if heading is None else heading)
         if len(title) > 300:
             return "", body_text
         return title, clean_body("\n".join(lines[number + 1 :]))
     return "", body_text
+
+
+def _heading_text(line: str) -> str | None:
+    """The text of a Markdown ATX heading (``## Text ##``), or None when the line is not one.
+    (String methods, not a regex: a lazy ``(.+?)\\s*#*\\s*$`` backtracks quadratically.)"""
+    start = _HEADING_START.match(line)
+    if start is None:
+        return None
+    rest = line[start.end() :]
+    return rest.rstrip().rstrip("#").rstrip() or rest[:1]
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _shown(value: Any) -> str:
+    """A value as quoted in a warning, cut to a readable length."""
+    return _shorten(repr(value), 80)
+
+
+def _url(value: Any, label: str, warnings: list[str]) -> str:
+    url = canonical_url(value)
+    if not url:
+        scheme = rejected_scheme(value)
+        if scheme:
+            warnings.append(f"{label} has the scheme {scheme!r}: only http and https URLs are kept; dropped")
+    return url
 
 
 def _provider(value: Any) -> tuple[str, str]:
@@ -318,12 +381,11 @@ def _topics(value: Any) -> list[str]:
     return topics
 
 
-def _image(images: Any, single: Any) -> str:
-    candidates = images if isinstance(images, list) else [images]
+def _image(images: Any, single: Any, label: str, warnings: list[str]) -> str:
+    candidates = list(images) if isinstance(images, list) else [images]
     candidates.append(single)
     for item in candidates:
-        url = item.get("url") if isinstance(item, dict) else item
-        url = canonical_url(url)
+        url = _url(item.get("url") if isinstance(item, dict) else item, label, warnings)
         if url:
             return url
     return ""

@@ -43,3 +43,12 @@ class QueryError(SearchsvcError):
     def __init__(self, message: str, parameter: str | None = None) -> None:
         self.parameter = parameter
         super().__init__(message)
+
+
+class QueryTooExpensive(QueryError):
+    """A search would take more work than one request may (too many words, prefixes that expand to
+    too many words, too many filter values, or past the time budget); rendered as HTTP 400."""
+
+
+class IndexWriteError(SearchsvcError):
+    """The index folder cannot be written (a full disk, a read-only mount, missing permissions)."""

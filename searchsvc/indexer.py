@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from searchsvc import engine
-from searchsvc.build_workers import ShardWorkers
-from searchsvc.documents import Article, iter_article_files, parse_article
+from searchsvc.build_workers import ShardWorkers, die_with_parent, stop_workers
+from searchsvc.documents import Article, parse_article
 from searchsvc.engine.generations import (
     BuildLock,
     current_generation,
@@ -22,15 +22,21 @@ from searchsvc.engine.generations import (
     new_generation,
     publish_generation,
     remove_old_generations,
+    remove_unpublished_generations,
+    write_error,
 )
 from searchsvc.errors import DocumentError
 from searchsvc.memory import release_free_memory
 from searchsvc.report import DocumentFailure, IndexReport
+from searchsvc.sources import scan_sources
 
 MANIFEST = "manifest.json"
 PARALLEL_PARSE_THRESHOLD = 2000
 PARALLEL_BUILD_THRESHOLD = 4000
+MAX_FILE_BYTES = 5_000_000  # the default of the max_file_bytes setting
 Progress = Callable[[int, int], None]
+# one file to read: (absolute path, (path as found, id of an article without a URL, max_file_bytes))
+Job = tuple[str, tuple[str, str, int]]
 
 
 @dataclass(slots=True)
@@ -119,31 +125,49 @@ class _Parsed:
     failure: DocumentFailure | None = None
 
 
-def _read_and_parse(job: tuple[str, str]) -> _Parsed:
-    key, display = job
+def _too_big(size: int, limit: int) -> str:
+    return (
+        f"file is {size:,} bytes, larger than the max_file_bytes setting ({limit:,} bytes); skipped. "
+        "Raise max_file_bytes to index it"
+    )
+
+
+def _read_and_parse(job: Job) -> _Parsed:
+    key, (display, id_path, max_bytes) = job
     try:
         info = os.stat(key)
+        if info.st_size > max_bytes:  # never read whole
+            failure = DocumentFailure(display, _too_big(info.st_size, max_bytes))
+            return _Parsed(key, display, info.st_size, info.st_mtime_ns, "", failure=failure)
         with open(key, "rb") as handle:
-            data = handle.read()
+            data = handle.read(max_bytes + 1)
     except OSError as exc:
         return _Parsed(key, display, 0, 0, "", failure=DocumentFailure(display, f"cannot read: {exc.strerror}"))
+    if len(data) > max_bytes:  # grew since stat
+        failure = DocumentFailure(display, _too_big(len(data), max_bytes))
+        return _Parsed(key, display, len(data), info.st_mtime_ns, "", failure=failure)
     parsed = _Parsed(key, display, info.st_size, info.st_mtime_ns, hashlib.sha1(data).hexdigest())
     try:
-        result = parse_article(display, data)
+        result = parse_article(display, data, id_path)
     except DocumentError as exc:
         parsed.failure = DocumentFailure(display, exc.reason, exc.line)
+        return parsed
+    except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the build
+        reason = f"could not be read as an article ({type(exc).__name__}); please report this file as a bug"
+        parsed.failure = DocumentFailure(display, reason)
         return parsed
     parsed.articles = result.articles
     parsed.warnings = result.warnings
     return parsed
 
 
-def parse_files(jobs: Sequence[tuple[str, str]], progress: Progress | None = None) -> list[_Parsed]:
+def parse_files(jobs: Sequence[Job], progress: Progress | None = None) -> list[_Parsed]:
     """Parse files (in worker processes when there are many), in the order given."""
     results: list[_Parsed] = []
     if len(jobs) >= PARALLEL_PARSE_THRESHOLD and (os.cpu_count() or 1) > 1:
         context = multiprocessing.get_context("fork")
-        with context.Pool(min(os.cpu_count() or 1, 4)) as pool:
+        workers = min(os.cpu_count() or 1, 4)
+        with context.Pool(workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             for parsed in pool.imap(_read_and_parse, jobs, chunksize=256):
                 results.append(parsed)
                 if progress and len(results) % 1000 == 0:
@@ -158,15 +182,21 @@ def parse_files(jobs: Sequence[tuple[str, str]], progress: Progress | None = Non
     return results
 
 
-def check_sources(sources: Iterable[str], progress: Progress | None = None) -> IndexReport:
+def check_sources(
+    sources: Iterable[str],
+    progress: Progress | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
+    follow_external_links: bool = False,
+) -> IndexReport:
     """Parse every file and report what an index run would, without writing anything."""
     started = time.time()
-    jobs = [(os.path.abspath(p), p) for p in iter_article_files(sources)]
-    report = IndexReport(started_at=started, full=True)
+    scan = scan_sources(sources, follow_external_links)
+    jobs = [(os.path.abspath(p), (p, id_path, max_file_bytes)) for p, id_path in scan.files]
+    report = IndexReport(started_at=started, full=True, failures=list(scan.failures), warnings=list(scan.warnings))
     manifest = Manifest()
     for parsed in parse_files(jobs, progress):
         _record(parsed, manifest, report, {})
-    report.added = len(jobs) - report.failed
+    report.added = len(jobs) - (report.failed - len(scan.failures))
     report.seconds = time.time() - started
     report.finished_at = time.time()
     return report
@@ -178,43 +208,82 @@ def build_index(
     full: bool = False,
     lock_timeout: float = 30.0,
     progress: Progress | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
+    follow_external_links: bool = False,
 ) -> IndexReport:
-    """Bring the index at ``index_dir`` up to date with ``sources`` and publish a new generation."""
+    """Bring the index at ``index_dir`` up to date with ``sources`` and publish a new generation.
+
+    Files over ``max_file_bytes`` are reported and skipped; symlinks that leave the source folders
+    are followed only with ``follow_external_links``."""
     sources = [str(s) for s in sources]
-    with BuildLock(index_dir, lock_timeout):
-        remove_old_generations(index_dir)
-        return _build_locked(sources, Path(index_dir), full, progress)
+    unfinished: list[str] = []
+    try:
+        with BuildLock(index_dir, lock_timeout):
+            remove_old_generations(index_dir)
+            try:
+                return _build_locked(sources, Path(index_dir), full, progress, max_file_bytes, follow_external_links)
+            except BaseException:
+                # failed (an error, Ctrl+C, a full disk): no worker and no unfinished generation is left
+                stop_workers()
+                unfinished = remove_unpublished_generations(index_dir)
+                raise
+    except OSError as exc:
+        error = write_error(exc, index_dir, unfinished[-1] if unfinished else None)
+    # raised outside the handler, so it drops the OSError's frames, which hold the failed writers' open files
+    raise error
 
 
-def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Progress | None) -> IndexReport:
+def _build_locked(
+    sources: list[str],
+    index_dir: Path,
+    full: bool,
+    progress: Progress | None,
+    max_file_bytes: int = MAX_FILE_BYTES,
+    follow_external_links: bool = False,
+) -> IndexReport:
     started = time.time()
     cwd = os.getcwd()
     current = current_generation(index_dir)
     full = full or current is None
     old = Manifest() if full else Manifest.load(current.path)
-    report = IndexReport(full=full, started_at=started)
+    scan = scan_sources(sources, follow_external_links)
+    report = IndexReport(full=full, started_at=started, failures=list(scan.failures), warnings=list(scan.warnings))
 
-    found: dict[str, str] = {}
-    for path in iter_article_files(sources):
-        found.setdefault(path if os.path.isabs(path) else os.path.join(cwd, path), path)
+    found: dict[str, tuple[str, str, int]] = {}
+    for path, id_path in scan.files:
+        found.setdefault(path if os.path.isabs(path) else os.path.join(cwd, path), (path, id_path, max_file_bytes))
 
     manifest = Manifest(owners=dict(old.owners), shadowed={k: list(v) for k, v in old.shadowed.items()})
-    to_parse: dict[str, str] = {}
-    for key, display in found.items():
+    to_parse: dict[str, tuple[str, str, int]] = {}
+    for key, job in found.items():
         entry = old.files.get(key)
         if entry is None:
-            to_parse[key] = display
+            to_parse[key] = job
             continue
         try:
             info = os.stat(key)
         except OSError:
-            to_parse[key] = display
+            to_parse[key] = job
             continue
-        if info.st_size == entry.size and info.st_mtime_ns == entry.mtime_ns:
+        if (
+            info.st_size == entry.size
+            and info.st_mtime_ns == entry.mtime_ns
+            # a changed max_file_bytes re-reads the files it now lets in or keeps out
+            and (entry.size > max_file_bytes) == ("max_file_bytes" in entry.failure)
+        ):
             manifest.files[key] = entry
         else:
-            to_parse[key] = display
-    gone = [key for key in old.files if key not in found]
+            to_parse[key] = job
+    # what was indexed from a folder that cannot be read now is kept, not deleted
+    unreadable = tuple(p if os.path.isabs(p) else os.path.join(cwd, p) for p in scan.unreadable)
+    gone = []
+    for key, entry in old.files.items():
+        if key in found:
+            continue
+        if unreadable and key.startswith(unreadable):
+            manifest.files[key] = entry
+        else:
+            gone.append(key)
 
     # Release what deleted and re-parsed files held; files that lost those ids get another look.
     delete_ids: set[str] = set()
@@ -225,13 +294,13 @@ def _build_locked(sources: list[str], index_dir: Path, full: bool, progress: Pro
                 del manifest.owners[doc_id]
                 delete_ids.add(doc_id)
                 for other in manifest.shadowed.pop(doc_id, []):
-                    if other in manifest.files and other != key:
-                        to_parse.setdefault(other, found.get(other, other))
+                    if other in manifest.files and other in found and other != key:
+                        to_parse.setdefault(other, found[other])
             elif doc_id in manifest.shadowed:
                 manifest.shadowed[doc_id] = [p for p in manifest.shadowed[doc_id] if p != key]
     if not full and not to_parse and not gone:
         report.unchanged = len(manifest.files)
-        report.failures = [
+        report.failures += [
             DocumentFailure(e.display, e.failure, e.line or None) for e in manifest.files.values() if e.failure
         ]
         report.generation = current.name

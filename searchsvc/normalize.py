@@ -10,7 +10,18 @@ from urllib.parse import urlsplit, urlunsplit
 
 import ftfy
 
-_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|</?[A-Za-z][^<>]*>", re.S | re.I)
+# Where a tag may start: a script or style element, a comment, or any other tag (closed by '>').
+# Their ends are looked for by _strip_tags, which never searches the same text twice (a lazy
+# '<script.*?</script>' rescans the rest of the text for every unclosed '<script').
+_TAG_START = re.compile(r"<(?:(script|style)\b|(!--)|/?[A-Za-z][^<>]*>)", re.I)
+_PLAIN_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_TAG_ENDS = {
+    "script": re.compile(r"</script\s*>", re.I),
+    "style": re.compile(r"</style\s*>", re.I),
+    "!--": re.compile(r"-->"),
+}
+# &#<many digits>: html.unescape would turn them into an int (quadratic, and refused past 4300 digits)
+_LONG_CHARREF = re.compile(r"&#(?:[xX][0-9a-fA-F]{9,}|[0-9]{9,});?")
 _TRUNCATION = re.compile(r"\s*(?:…|\.\.\.)?\s*\[\+\d+ chars\]\s*$")
 # UTF-8 read as Windows-1252/Latin-1 always shows a lead byte (Â..ô) before a continuation byte;
 # ftfy is only asked to look at text with such a pair (it is slow, and most text is clean).
@@ -33,12 +44,58 @@ def clean_text(value: object) -> str:
     if not text.isascii() and _MOJIBAKE.search(text):
         text = ftfy.fix_text(text, _FTFY_CONFIG)
     if "<" in text:
-        text = _TAG.sub(" ", text)
+        text = _strip_tags(text)
     if "&" in text:
+        if "&#" in text:
+            text = _LONG_CHARREF.sub(_short_charref, text)
         text = html.unescape(text)
         if not text.isascii() and _MOJIBAKE.search(text):
             text = ftfy.fix_text(text, _FTFY_CONFIG)
     return " ".join(text.split())
+
+
+def _strip_tags(text: str) -> str:
+    """Replace each tag (and each whole script/style element and comment) by a space, in linear time.
+
+    Scanning goes left to right, so the end found for one kind of element (or the fact that there
+    is none) also answers for every later start of that kind: each end is searched for once.
+    """
+    out: list[str] = []
+    ends: dict[str, re.Match[str] | None] = {}
+    pos = 0
+    while (start := _TAG_START.search(text, pos)) is not None:
+        kind = start.group(1) or start.group(2)
+        end = None
+        if kind:
+            kind = kind.lower()
+            end = ends.get(kind, False)
+            if end is False or (end is not None and end.start() < start.end()):
+                end = ends[kind] = _TAG_ENDS[kind].search(text, start.end())
+            if end is None and kind != "!--":
+                end = _PLAIN_TAG.match(text, start.start())  # an unclosed <script ...> is one tag
+        else:
+            end = start
+        if end is None:
+            out.append(text[pos : start.start() + 1])
+            pos = start.start() + 1
+            continue
+        out.append(text[pos : start.start()])
+        out.append(" ")
+        pos = end.end()
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _short_charref(match: re.Match[str]) -> str:
+    """A numeric character reference without its leading zeros; U+FFFD when it is out of range."""
+    ref = match.group(0).rstrip(";")
+    hexa = ref[2] in "xX"
+    digits = ref[3 if hexa else 2 :].lstrip("0") or "0"
+    if len(digits) > 8:
+        return "\ufffd"
+    return f"&#{'x' if hexa else ''}{digits};"
 
 
 def clean_body(value: object) -> str:
@@ -145,9 +202,20 @@ def canonical_url(value: object) -> str:
         parts = urlsplit(text)
     except ValueError:
         return ""
-    if not parts.scheme or not parts.netloc:
-        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""  # javascript:, data:, ... never reach a link
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def rejected_scheme(value: object) -> str:
+    """The scheme of a URL that canonical_url drops for not being http(s) ('javascript'); else ''."""
+    if not isinstance(value, str) or ":" not in value:
+        return ""
+    try:
+        scheme = urlsplit(value.strip()).scheme.lower()
+    except ValueError:
+        return ""
+    return scheme if scheme and scheme not in ("http", "https") else ""
 
 
 def domain_of(url: str) -> str:

@@ -240,8 +240,18 @@ class Reindexer:
                 start_new_session=True,  # a Ctrl+C meant for the server reaches the run through stop()
             )
             self._process = process
-            out, stderr = process.communicate()
-            record.update(_outcome(process.returncode, out, stderr))
+            timeout = self.settings.reindex_timeout
+            try:
+                out, stderr = process.communicate(timeout=timeout if timeout > 0 else None)
+                record.update(_outcome(process.returncode, out, stderr))
+            except subprocess.TimeoutExpired:
+                _kill_group(process)  # the run and its worker processes: the build lock goes with them
+                out, stderr = process.communicate()
+                record["error"] = (
+                    f"searchsvc index ran longer than reindex_timeout={timeout:g} s and was killed; the previous "
+                    "index is still served and the next run starts afresh. Raise reindex_timeout if the source "
+                    "has grown, or run 'searchsvc index -v' by hand to find a file that takes long."
+                )
         except Exception as exc:  # noqa: BLE001 - a failed run is recorded, never raised into the server
             record["error"] = f"Could not run searchsvc index: {type(exc).__name__}: {exc}"
         finally:
@@ -258,6 +268,14 @@ class Reindexer:
                 log_event("reindex", **record)
             else:  # the log line (not the public status) keeps the end of a traceback
                 log_event("reindex", logging.ERROR, **record, stderr=stderr.strip().splitlines()[-STDERR_LINES:])
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the process group ``process`` leads (started with start_new_session=True)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _outcome(returncode: int, out: str, err: str) -> dict:

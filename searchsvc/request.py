@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from searchsvc.errors import QueryError
+from searchsvc.errors import QueryError, QueryTooExpensive
 
 SORTS = ("relevance", "newest", "oldest", "quality")
 FACETS = ("provider", "domain", "topic", "category", "type", "date")
@@ -34,6 +34,9 @@ PARAMETERS = (
     "collapse",
 )
 MAX_PAGE = 1000
+# The longest ``q`` accepted, in characters (the OpenAPI description reads it). Long enough for a
+# pasted paragraph (the CISI benchmark's queries reach 2,035); what a query may cost is bounded by
+# the words it holds and the time budget instead (engine/limits.py).
 MAX_QUERY_LENGTH = 4000
 
 
@@ -125,12 +128,8 @@ def parse_request(
         return values[0] if values else None
 
     def many(name: str) -> tuple[str, ...]:
-        out: list[str] = []
-        for value in params.get(name) or []:
-            value = value.strip()
-            if value and value not in out:
-                out.append(value)
-        return tuple(out)
+        # distinct, in order (a dict: 15,000 values must not cost 15,000 squared comparisons)
+        return tuple(dict.fromkeys(value for value in (v.strip() for v in params.get(name) or []) if value))
 
     q = (one("q") or "").strip()
     if len(q) > MAX_QUERY_LENGTH:
@@ -174,6 +173,22 @@ def parse_request(
         facets=facets,
         facet_size=size,
         collapse=_flag(one("collapse"), "collapse", collapse),
+    )
+
+
+def check_filter_values(request: SearchRequest, limit: int) -> None:
+    """Refuse a request whose filters (provider=, topic=, ...) hold more than ``limit`` values
+    together (0: no limit)."""
+    filters = request.filters()
+    count = sum(len(values) for values in filters.values())
+    if limit <= 0 or count <= limit:
+        return
+    most = max(filters, key=lambda name: len(filters[name]))
+    listed = ", ".join(f"{name}= {len(values)}" for name, values in filters.items())
+    raise QueryTooExpensive(
+        f"The filters of this search hold {count} values ({listed}); at most {limit} are allowed "
+        f"(max_filter_values). Select fewer values.",
+        most,
     )
 
 

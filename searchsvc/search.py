@@ -90,7 +90,8 @@ class SearchResults:
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page)) if self.total else 0
+        """The pages that can be asked for (page= is refused above MAX_PAGE)."""
+        return min(math.ceil(self.total / self.per_page), MAX_PAGE) if self.total else 0
 
     def to_dict(self) -> dict:
         request = self.request

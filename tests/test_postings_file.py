@@ -15,7 +15,8 @@ from searchsvc.engine.whoosh_query import Evaluator, make_parser, parse_user_que
 from searchsvc.engine.whoosh_snapshot import Snapshot
 from searchsvc.indexer import build_index
 
-LONG_WORD = "x" * (MAX_TERM_BYTES + 6)
+# longer in UTF-8 than the postings files hold (read through Whoosh), within the token length
+LONG_WORD = "ж" * (MAX_TERM_BYTES // 2 + 3)
 ARTICLES = [
     ("a.md", "India team wins the cup", "The India team beat Australia; team spirit, India said."),
     ("b.md", "Team India loses", "A loss for team India in the final over, the team said."),

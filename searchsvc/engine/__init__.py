@@ -8,7 +8,6 @@ An engine offers: ``write_full``/``write_changes``/``document_count`` for the in
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 from searchsvc.engine.whoosh_writer import (
@@ -31,24 +30,39 @@ def document_count(folder: Path) -> int:
     return _open(folder).doc_count()
 
 
-def top_values(folder: Path, column: str, top: int = 10) -> list[tuple[str, int]]:
-    """The most frequent values of a column over the live documents."""
-    from searchsvc.engine.whoosh_snapshot import read_facets
+def top_values(source, column: str, top: int = 10) -> list[tuple[str, int]]:
+    """The most frequent values of a column over the live documents (ties by value).
 
-    counts: Counter[bytes] = Counter()
-    with _open(folder).reader() as reader:
-        values = read_facets(reader)[column]
-        for docnum in reader.all_doc_ids():
-            counts[values[docnum]] += 1
-    return [(value.decode("utf-8"), count) for value, count in counts.most_common(top)]
+    ``source`` is an open snapshot (``engine.snapshot()``: counted from its columns with numpy,
+    no per-document Python) or a generation folder (read from disk, for the CLI).
+    """
+    import numpy as np
+
+    from searchsvc.engine.whoosh_snapshot import Snapshot, ValueColumn, read_facets
+
+    if isinstance(source, Snapshot):
+        values = getattr(source, {"topic": "topics"}.get(column, column))
+        live = source.live
+    else:
+        with _open(Path(source)).reader() as reader:
+            values = ValueColumn(read_facets(reader)[column])
+            live = np.zeros(reader.doc_count_all(), dtype=bool)
+            live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+    if hasattr(values, "counts"):  # a multi-valued column
+        counts = values.counts(np.flatnonzero(live))
+    else:
+        counts = np.bincount(values.ords[live], minlength=len(values.values))
+    order = np.lexsort((np.arange(len(counts)), -counts))[:top]
+    return [(values.values[i], int(counts[i])) for i in order if counts[i] > 0]
 
 
 def open_engine(settings):
     """The search engine for ``settings.index_dir``."""
+    from searchsvc.engine.limits import QueryLimits
     from searchsvc.engine.whoosh_search import Ranking, WhooshEngine
 
     ranking = Ranking(settings.recency_weight, settings.quality_weight)
-    return WhooshEngine(settings.index_dir, ranking)
+    return WhooshEngine(settings.index_dir, ranking, QueryLimits.from_settings(settings))
 
 
 __all__ = [

@@ -3,26 +3,24 @@
 A build writes a new generation beside the current one and then replaces ``CURRENT`` with an
 atomic rename, so readers see either the old or the new generation, never half of one. A build
 that dies (even by SIGKILL) leaves an unfinished folder that ``CURRENT`` never named; the next
-build removes it. The lock is an ``flock`` on ``build.lock``, which the kernel releases when its
-holder dies, so there is never a stale lock to clean up by hand.
+build removes it, and a build that fails removes its own. The build lock is in build_lock.py.
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
+import errno
 import os
 import re
 import shutil
-import socket
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from searchsvc.errors import IndexLockedError, IndexNotFoundError
+from searchsvc.engine.build_lock import LOCK, BuildLock
+from searchsvc.errors import IndexNotFoundError, IndexWriteError
+
+__all__ = ["LOCK", "BuildLock"]  # re-exported: the lock of the generations
 
 CURRENT = "CURRENT"
-LOCK = "build.lock"
 KEEP = 2
 _GEN = re.compile(r"^gen-(\d{6,})$")
 
@@ -124,61 +122,6 @@ def remove_old_generations(index_dir: str | os.PathLike[str], keep: int = KEEP) 
     return removed
 
 
-class BuildLock:
-    """One builder at a time: an exclusive ``flock`` on ``INDEX/build.lock``.
-
-    Waits up to ``timeout`` seconds, then raises IndexLockedError naming the holder.
-    """
-
-    def __init__(self, index_dir: str | os.PathLike[str], timeout: float = 30.0) -> None:
-        self.path = Path(index_dir) / LOCK
-        self.timeout = timeout
-        self._handle = None
-
-    def __enter__(self) -> BuildLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = self.holder() or "an unknown process"
-                    handle.close()
-                    raise IndexLockedError(
-                        f"Another build holds {self.path} ({holder}); waited {self.timeout:g} s. "
-                        "Wait for it to finish, or raise --lock-timeout."
-                    ) from None
-                time.sleep(0.1)
-        handle.seek(0)
-        handle.truncate()
-        info = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
-        handle.write(json.dumps(info))
-        handle.flush()
-        self._handle = handle
-        return self
-
-    def holder(self) -> str:
-        try:
-            info = json.loads(self.path.read_text(encoding="utf-8") or "{}")
-        except (OSError, ValueError):
-            return ""
-        if not info:
-            return ""
-        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info.get("since", 0)))
-        return f"pid {info.get('pid')} on {info.get('host')} since {since}"
-
-    def __exit__(self, *exc: object) -> None:
-        if self._handle is not None:
-            self._handle.seek(0)
-            self._handle.truncate()
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
-
-
 def link_generation(source: Generation, target: Generation) -> None:
     """Fill ``target`` with hard links to ``source``'s files (Whoosh segment files never change)."""
     for entry in source.path.iterdir():
@@ -206,3 +149,36 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def remove_unpublished_generations(index_dir: str | os.PathLike[str]) -> list[str]:
+    """Remove the generations newer than ``CURRENT`` (all of them when there is none): the
+    unfinished work of a build that failed. Call only while holding the build lock."""
+    current = current_generation(index_dir)
+    removed = []
+    for generation in all_generations(index_dir):
+        if current is None or generation.number > current.number:
+            shutil.rmtree(generation.path, ignore_errors=True)
+            removed.append(generation.name)
+    return removed
+
+
+def write_error(exc: OSError, index_dir: str | os.PathLike[str], writing: str | None = None) -> IndexWriteError:
+    """One line for an OSError met while building the index in ``index_dir``: what happened,
+    where, what to do, and what is served meanwhile. ``writing``: the generation being written."""
+    current = current_generation(index_dir)
+    serving = (
+        f"the index keeps serving {current.name}." if current else "there is no index to serve until a build succeeds."
+    )
+    reason = exc.strerror or str(exc)
+    where = Path(index_dir) / writing if writing else Path(index_dir)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return IndexWriteError(f"{reason} while writing {where}: free some space and run the build again; {serving}")
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EEXIST):
+        return IndexWriteError(
+            f"Cannot write to the index folder {index_dir}: {reason}"
+            + (f" ({exc.filename})" if exc.filename and Path(exc.filename) != Path(index_dir) else "")
+            + ". Give a folder searchsvc may write to (--index or the index_dir setting), "
+            f"or fix its mount or permissions; {serving}"
+        )
+    return IndexWriteError(f"{reason} while writing {where}: fix the cause and run the build again; {serving}")

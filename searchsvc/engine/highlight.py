@@ -11,6 +11,10 @@ from searchsvc.engine.schema import TOKEN_PATTERN, analyse_token, text_analyzer
 _ANALYZER = text_analyzer()
 _TOKENS = re.compile(TOKEN_PATTERN)
 _TERMS: dict[str, str] = {}
+# A field's highlighting looks at most this many characters of its text, and at most this many
+# matches in them: the cost of a hit is bounded whatever the article holds ('boom ' * 20000).
+MAX_SCANNED_CHARS = 50_000
+MAX_MATCHES = 500
 
 
 # letters the analyzer's accent folding changes (Latin-1 and Latin Extended letters and beyond)
@@ -36,9 +40,15 @@ def _matches(word: str, wanted: set[str], prefixes: tuple[str, ...]) -> bool:
 
 def highlight(text: str, wanted: set[str], prefixes: tuple[str, ...] = (), fragment: int = 0) -> str:
     """``text`` escaped, with matched words in <mark>. With ``fragment``, only the best window
-    of about that many characters (with an ellipsis where it was cut)."""
+    of about that many characters (with an ellipsis where it was cut). Only the first
+    MAX_SCANNED_CHARS characters are looked at (a longer text without ``fragment`` is cut there,
+    with an ellipsis) and only the first MAX_MATCHES matches in them are marked."""
     if not text:
         return ""
+    cut = len(text) > MAX_SCANNED_CHARS
+    if cut:
+        space = text.rfind(" ", MAX_SCANNED_CHARS - 30, MAX_SCANNED_CHARS)
+        text = text[: space if space > 0 else MAX_SCANNED_CHARS]
     spans = []
     if wanted or prefixes:
         # Without accented letters (which the analyzer folds), a word can only match when it
@@ -53,6 +63,8 @@ def highlight(text: str, wanted: set[str], prefixes: tuple[str, ...] = (), fragm
                     _TERMS[token] = term
             if term and _matches(term, wanted, prefixes):
                 spans.append(match.span())
+                if len(spans) >= MAX_MATCHES:
+                    break
     start, end = 0, len(text)
     if fragment and len(text) > fragment:
         start, end = _best_window(text, spans, fragment)
@@ -67,7 +79,7 @@ def highlight(text: str, wanted: set[str], prefixes: tuple[str, ...] = (), fragm
     html = "".join(out)
     if start > 0:
         html = "…" + html
-    if end < len(text):
+    if end < len(text) or cut:
         html += "…"
     return html
 
@@ -75,8 +87,14 @@ def highlight(text: str, wanted: set[str], prefixes: tuple[str, ...] = (), fragm
 def _best_window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, int]:
     """The window of ``size`` characters holding most matches, widened to word boundaries."""
     best_start, best_count = 0, -1
+    # spans are in order and do not overlap, so their ends ascend: the spans from i that end
+    # within the window are those before the first one ending past it (one pass, two pointers)
+    past = 0
     for i, (a, _) in enumerate(spans):
-        count = sum(1 for c, d in spans[i:] if d <= a + size)
+        past = max(past, i)
+        while past < len(spans) and spans[past][1] <= a + size:
+            past += 1
+        count = past - i
         if count > best_count:
             best_start, best_count = max(0, a - size // 4), count
     start = best_start

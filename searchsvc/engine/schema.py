@@ -47,6 +47,11 @@ STOP_WORDS = frozenset(
     "a an and are as at be by for from if in is of on or that the this to with s t d ll m re ve".split()
 )
 PLAIN_TOKEN_PATTERN = r"\w+"
+# Longer words are dropped from every text field when indexing and from queries (as Lucene's
+# LengthFilter drops them): one 2,000,000-letter "word" must not cost anything per letter later
+# (spelling variants, postings file widths, highlighting). 64 characters is also the postings
+# files' term width (postings_file.MAX_TERM_BYTES), so every ASCII word fits them.
+MAX_TOKEN_LENGTH = 64
 
 
 _STEMMERS = threading.local()
@@ -69,14 +74,19 @@ def text_analyzer():
         RegexTokenizer(TOKEN_PATTERN)
         | LowercaseFilter()
         | CharsetFilter(accent_map)
-        | StopFilter(stoplist=STOP_WORDS, minsize=1)
+        | StopFilter(stoplist=STOP_WORDS, minsize=1, maxsize=MAX_TOKEN_LENGTH)
         | StemFilter(stemfn=snowball_english, cachesize=200_000)
     )
 
 
 def plain_analyzer():
     """Words, lower-cased and accent-folded, not stemmed: for names (providers, domains)."""
-    return RegexTokenizer(PLAIN_TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+    return (
+        RegexTokenizer(PLAIN_TOKEN_PATTERN)
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | StopFilter(stoplist=frozenset(), minsize=1, maxsize=MAX_TOKEN_LENGTH)
+    )
 
 
 class FastText(fields.TEXT):
@@ -117,7 +127,8 @@ class FastText(fields.TEXT):
             term = terms.get(token)
             if term is None:
                 term = analyse_token(self.analyzer, token)
-                terms[token] = term
+                if len(token) <= MAX_TOKEN_LENGTH:  # a dropped giant is not worth remembering
+                    terms[token] = term
             if term:
                 position = index if position < 0 else position + 1
                 positions.setdefault(term, []).append(position)

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import bisect
 
+from searchsvc.engine.schema import MAX_TOKEN_LENGTH
+
+# Only words of at most this many letters are corrected (and corrected to): each one costs its
+# length in delete-variants, so a long "word" (a URL slug, a run of letters) would cost its
+# length squared in memory. Real misspelt words are shorter.
+MAX_WORD_LENGTH = 24
+
 
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
@@ -32,21 +39,24 @@ class Vocabulary:
     MIN_FREQUENCY = 2
 
     def __init__(self, words: list[tuple[str, int]]) -> None:
-        self.frequency = {w: f for w, f in words if w.isalpha() or any(c.isalpha() for c in w)}
+        # (an index built before words were capped at MAX_TOKEN_LENGTH may hold longer ones)
+        self.frequency = {
+            w: f for w, f in words if len(w) <= MAX_TOKEN_LENGTH and (w.isalpha() or any(c.isalpha() for c in w))
+        }
         self.sorted_words = sorted(self.frequency)
         self._deletes: dict[str, list[str]] = {}
         # on a large index, words seen once are mostly typos and names: not worth suggesting
         least = self.MIN_FREQUENCY if len(self.frequency) > 50_000 else 1
         for word, freq in self.frequency.items():
-            if freq < least or len(word) < 3:
+            if freq < least or not 3 <= len(word) <= MAX_WORD_LENGTH:
                 continue
             for variant in _deletes(word) | {word}:
                 self._deletes.setdefault(variant, []).append(word)
 
     def correct(self, word: str) -> str | None:
         """The most frequent known word within two edits of ``word`` that is more frequent than it."""
-        word = word.lower()
-        if len(word) < 3 or not word.isalpha():
+        word = word[: MAX_WORD_LENGTH + 1].lower()
+        if not 3 <= len(word) <= MAX_WORD_LENGTH or not word.isalpha():
             return None
         own = self.frequency.get(word, 0)
         candidates: set[str] = set()

@@ -12,6 +12,7 @@ import re
 import numpy as np
 from whoosh import qparser, query
 
+from searchsvc.engine.limits import NO_DEADLINE, Deadline, too_many_prefix_words
 from searchsvc.engine.schema import (
     FIELD_WEIGHTS,
     SEARCH_FIELDS,
@@ -177,14 +178,18 @@ def query_term_counts(text: str) -> dict[str, int]:
 class Evaluator:
     """Evaluates a parsed query against one snapshot."""
 
-    def __init__(self, snapshot: Snapshot, text: str = "") -> None:
+    def __init__(self, snapshot: Snapshot, text: str = "", deadline: Deadline = NO_DEADLINE) -> None:
         self.s = snapshot
+        self.deadline = deadline  # checked before each part of the query is evaluated
+        # (field, prefix) -> the first words the prefix expands to, as check_prefixes found them
+        self._expansions: dict[tuple[str, str], list[str]] = {}
         # how often each word occurs in the query: the parser keeps a repeated word once, but a
         # word a long query repeats ("MEDLARS ... MEDLARS") is what it is about (BM25's qtf)
         self.qtf = query_term_counts(text)
         self.idfs: dict[str, float] = {}  # each word's idf, as word() scored it
 
     def run(self, q: query.Query) -> Matches:
+        self.deadline.check()
         if isinstance(q, query.qcore._NullQuery):
             return _NONE
         if isinstance(q, query.Every):
@@ -324,18 +329,56 @@ class Evaluator:
         keep = np.isin(docs, np.unique(keys >> 32))
         return docs[keep], candidates[1][keep]
 
-    def expansion(self, q: query.Query) -> Matches:
+    def check_prefixes(self, q: query.Query, limit: int) -> None:
+        """Refuse a query whose prefixes (word*) together match more than ``limit`` distinct indexed
+        words (0: no limit). Reads each prefix's words once, stopping past the limit; evaluation
+        then takes them from here."""
+        nodes, stack = [], [q]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, query.Prefix | query.Wildcard):
+                nodes.append(node)
+            elif not node.is_leaf():
+                stack.extend(node.children())
+        if not nodes:
+            return
+        seen: set[str] = set()
+        for node in sorted(nodes, key=lambda n: (n.text, n.fieldname)):
+            key = (node.fieldname, node.text)
+            if key in self._expansions:
+                continue
+            first: list[str] = []
+            for count, word in enumerate(self._terms(node)):
+                if count % 256 == 0:
+                    self.deadline.check()
+                if len(first) < MAX_EXPANSION * 4:
+                    first.append(word)
+                elif limit <= 0:
+                    break
+                seen.add(word)
+                if 0 < limit < len(seen):
+                    raise too_many_prefix_words(sorted({n.text for n in nodes}), limit)
+            self._expansions[key] = first
+
+    def _terms(self, q: query.Query):
+        """The indexed words a prefix (or wildcard) query expands to, in order."""
         reader = self.s.reader()
         if isinstance(q, query.Prefix):
             terms = reader.expand_prefix(q.fieldname, q.text)
         else:
             terms = q._btexts(reader) if hasattr(q, "_btexts") else []
-        words = []
         for term in terms:
-            words.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-            if len(words) >= MAX_EXPANSION * 4:
-                break
-        words.sort(key=lambda w: -self.s.doc_frequency(q.fieldname, w))
+            yield term.decode("utf-8") if isinstance(term, bytes) else term
+
+    def expansion(self, q: query.Query) -> Matches:
+        words = self._expansions.get((q.fieldname, q.text))
+        if words is None:
+            words = []
+            for word in self._terms(q):
+                words.append(word)
+                if len(words) >= MAX_EXPANSION * 4:
+                    break
+        words = sorted(words, key=lambda w: -self.s.doc_frequency(q.fieldname, w))
         matches = [self.word([q.fieldname], w) for w in words[:MAX_EXPANSION]]
         docs, scores = _union(matches)
         if len(scores):  # a prefix matches many words: score it like one word

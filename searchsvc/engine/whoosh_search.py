@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from whoosh import query
 
-from searchsvc.engine.generations import current_generation
+from searchsvc.engine.generation_switch import GenerationSwitch, open_snapshot, retire
 from searchsvc.engine.highlight import highlight
+from searchsvc.engine.limits import NO_DEADLINE, Deadline, QueryLimits, check_query_terms
 from searchsvc.engine.proximity import RESCORE_WINDOW, proximity_scores
 from searchsvc.engine.schema import SEARCH_FIELDS
 from searchsvc.engine.whoosh_facets import all_of, count_facets, filter_masks
-from searchsvc.engine.whoosh_patches import forget_folder
 from searchsvc.engine.whoosh_query import Evaluator, make_parser, parse_user_query, query_words
 from searchsvc.engine.whoosh_snapshot import Snapshot
-from searchsvc.errors import IndexNotFoundError
-from searchsvc.memory import release_free_memory
+from searchsvc.request import check_filter_values
 
 COLLAPSE_SECONDS = 3 * 86400
 RECENCY_HALF_LIFE_DAYS = 30.0
@@ -71,9 +69,12 @@ class EngineResult:
 class WhooshEngine:
     """Opens the current generation and reopens when ``CURRENT`` names another one."""
 
-    def __init__(self, index_dir: str | os.PathLike[str], ranking: Ranking | None = None) -> None:
+    def __init__(
+        self, index_dir: str | os.PathLike[str], ranking: Ranking | None = None, limits: QueryLimits | None = None
+    ) -> None:
         self.index_dir = Path(index_dir)
         self.ranking = ranking or Ranking()
+        self.limits = limits or QueryLimits()
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         self._checked = 0.0
@@ -82,36 +83,15 @@ class WhooshEngine:
 
     # -- generations -------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
-        """The snapshot of the generation being served (checked for a newer one twice a second)."""
-        now = time.monotonic()
-        current = self._snapshot
-        if current is not None and now - self._checked < CHECK_INTERVAL:
-            return current
-        generation = current_generation(self.index_dir)
-        self._checked = now
-        if generation is None:
-            if current is not None:
-                return current
-            raise IndexNotFoundError(str(self.index_dir))
-        if current is not None and current.name == generation.name:
-            return current
-        # One thread opens the new generation; the others keep answering from the current one
-        # meanwhile (opening a large index takes a second or two) instead of queueing behind it.
-        if not self._lock.acquire(blocking=current is None):
-            return current
-        try:
-            if self._snapshot is None or self._snapshot.name != generation.name:
-                if self._snapshot is not None:
-                    forget_folder(str(self._snapshot.folder))
-                snapshot = Snapshot(generation.path, generation.name)
-                # the spelling vocabulary too, before the snapshot serves (requests meanwhile go
-                # to the previous generation) rather than in the first query that needs it
-                snapshot.vocabulary()
-                self._snapshot = snapshot
-                release_free_memory(collect=False)  # what opening left over
-            return self._snapshot
-        finally:
-            self._lock.release()
+        """The snapshot of the generation being served (checked for a newer one twice a second).
+
+        A newer generation is opened in a background thread (see generation_switch); requests
+        meanwhile keep getting the current snapshot. Only the very first open is waited for."""
+        switch = self.__dict__.get("_switch")
+        if switch is None:
+            with self._lock:
+                switch = self.__dict__.setdefault("_switch", GenerationSwitch(self.index_dir, open_snapshot, retire))
+        return switch.current(CHECK_INTERVAL)
 
     def _parser(self, snapshot: Snapshot):
         parser = getattr(self._parsers, "parser", None)
@@ -133,10 +113,18 @@ class WhooshEngine:
 
     # -- search ------------------------------------------------------------------------------
     def search(self, request, snapshot: Snapshot | None = None) -> EngineResult:
+        """The results of ``request``; QueryTooExpensive when it is over a limit (self.limits) or
+        its work runs past the time budget (checked between steps, never per posting)."""
+        deadline = Deadline(self.limits.search_timeout)
+        check_filter_values(request, self.limits.max_filter_values)
         s = snapshot or self.snapshot()
         q = self._parse(s, request.q) if request.q.strip() else None
-        evaluator = Evaluator(s, request.q)
+        evaluator = Evaluator(s, request.q, deadline)
+        if q is not None:
+            check_query_terms(q, self.limits.max_query_terms)
+            evaluator.check_prefixes(q, self.limits.max_prefix_terms)
         docs, scores = self._match(s, q, evaluator)
+        deadline.check()
         filters = filter_masks(s, request, docs)
         keep = all_of(filters, len(docs))
         relaxed = False
@@ -156,7 +144,9 @@ class WhooshEngine:
                 relaxed = len(docs[keep]) > matched_all
                 if short:
                     complete = np.isin(docs, strict_docs)
+                deadline.check()
         facets = count_facets(s, request, docs, filters) if request.facets else {}
+        deadline.check()
         docs, scores = docs[keep], scores[keep]
         if q is not None and request.sort == "relevance" and not relaxed:
             scores = self._with_proximity(s, q, docs, scores, evaluator.idfs)
@@ -170,13 +160,15 @@ class WhooshEngine:
         total = len(docs)
         page_docs = docs[request.offset : request.offset + request.per_page]
         words = query_words(q) if q is not None else set()
+        deadline.check()
         hits = [
             self._hit(s, int(d), float(final[request.offset + i]), int(counts[request.offset + i]) - 1, words)
             for i, d in enumerate(page_docs)
         ]
         suggestion = None
         if q is not None and (total < SUGGEST_BELOW or relaxed):
-            suggestion = self._did_you_mean(s, request, matched_all if relaxed else total)
+            deadline.check()
+            suggestion = self._did_you_mean(s, request, matched_all if relaxed else total, deadline)
         return EngineResult(
             total=total,
             hits=hits,
@@ -305,7 +297,7 @@ class WhooshEngine:
         )
 
     # -- suggestions ---------------------------------------------------------------------------
-    def _did_you_mean(self, s: Snapshot, request, total: int) -> str | None:
+    def _did_you_mean(self, s: Snapshot, request, total: int, deadline: Deadline = NO_DEADLINE) -> str | None:
         """A respelling of the query's words that matches more documents (every word, under the
         same filters). Only for queries of a few words: long ones are prose, and get relaxed."""
         words = request.q.split()
@@ -328,7 +320,7 @@ class WhooshEngine:
         if not changed:
             return None
         suggestion = " ".join(corrected)
-        docs, _ = Evaluator(s).run(parse_user_query(self._parser(s), suggestion))
+        docs, _ = Evaluator(s, deadline=deadline).run(parse_user_query(self._parser(s), suggestion))
         matching = int(all_of(filter_masks(s, request, docs), len(docs)).sum())
         return suggestion if matching > total else None
 

@@ -3,6 +3,7 @@ with one ordinary writer for an incremental update."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -161,11 +162,47 @@ def write_changes(folder: Path, delete_ids: Sequence[str], articles: Sequence[Ar
             writer.delete_by_term("id", doc_id)
         for article in articles:
             writer.update_document(**article_fields(article))
+        writer.commit()
     except BaseException:
-        writer.cancel()
+        _cancel(writer)
         raise
-    writer.commit()
     write_missing_sidecars(folder, skip=before)
+
+
+def _cancel(writer: SegmentWriter) -> None:
+    """Close every file a failed writer holds open. Whoosh's cancel() stops at the first close that
+    fails (on a full disk, flushing the last block fails too) and leaves the other files open."""
+    try:
+        writer.cancel()
+    except Exception:  # noqa: BLE001 - the first error is the one to report
+        _close_files([writer.perdocwriter, writer.fieldwriter, writer.pool])
+        writer.is_closed = True
+
+
+def _close_files(objects: list, depth: int = 4) -> None:
+    """Close the open files reachable from ``objects`` through attributes, lists and dicts, at most
+    ``depth`` steps deep (each object is visited once)."""
+    seen: set[int] = set()
+    level = list(objects)
+    for _ in range(depth):
+        found = []
+        for obj in level:
+            if id(obj) in seen or obj is None or isinstance(obj, (str, bytes, int, float)):
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, io.IOBase):
+                try:
+                    obj.close()  # a buffered file closes its descriptor even when its last flush fails
+                except OSError:
+                    pass
+                continue
+            if isinstance(obj, dict):
+                found.extend(obj.values())
+            elif isinstance(obj, (list, tuple)):
+                found.extend(obj)
+            elif hasattr(obj, "__dict__"):
+                found.extend(vars(obj).values())
+        level = found
 
 
 def write_missing_sidecars(folder: Path, skip: set[str] = frozenset()) -> None:

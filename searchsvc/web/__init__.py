@@ -33,10 +33,12 @@ def create_app(settings: Settings | None = None, test_config: Mapping[str, Any] 
     app.config.update(flask_config)
     # article ids are URLs: /articles/https://host/path must keep its '//'
     app.url_map.merge_slashes = False
+    app.url_map.converters["id"] = views.ArticleIdConverter
     app.json.sort_keys = False
     app.extensions["searchsvc.settings"] = settings
     app.extensions["searchsvc.service"] = SearchService(open_engine(settings), cache_size=settings.result_cache)
     app.extensions["searchsvc.summary"] = {}
+    app.extensions["searchsvc.stats"] = {}  # /api/stats' data, by generation
     # status of re-index runs, and runs started through POST /api/admin/reindex; the schedule
     # itself runs in one process only (see searchsvc.serve)
     app.extensions["searchsvc.reindexer"] = Reindexer(settings)

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from searchsvc.engine.generations import current_generation
 from searchsvc.errors import QueryError
-from searchsvc.stats import index_stats
 from searchsvc.web import openapi
 from searchsvc.web.http import conditional, no_store
-from searchsvc.web.state import index_summary, reindex_fingerprint, reindex_status, search_request, service, settings
+from searchsvc.web.state import (
+    index_summary,
+    reindex_fingerprint,
+    reindex_status,
+    search_request,
+    service,
+    settings,
+    stats_data,
+)
 
 blueprint = Blueprint("api", __name__)
 
@@ -49,7 +55,7 @@ def _article_payload(doc_id: str):
     return jsonify({"ok": True, "article": hit.to_dict(), "related": [h.to_dict() for h in related]})
 
 
-@blueprint.get("/api/articles/<path:doc_id>")
+@blueprint.get("/api/articles/<id:doc_id>")
 @conditional
 def article(doc_id: str):
     check_params()
@@ -81,17 +87,11 @@ def suggest():
     return jsonify({"ok": True, "suggestions": service().suggest(one_param("q"), limit)})
 
 
-def _stats_version() -> str:
-    """What /api/stats shows besides the served generation: the one on disk and the re-index status."""
-    on_disk = current_generation(settings().index_dir)
-    return f"{on_disk.name if on_disk else ''}|{reindex_fingerprint()}"
-
-
 @blueprint.get("/api/stats")
-@conditional(extra=_stats_version)
+@conditional(extra=reindex_fingerprint)
 def stats():
     check_params()
-    data = index_stats(settings().index_dir)
+    data = dict(stats_data())
     data["top_providers"] = [{"value": name, "count": count} for name, count in data["top_providers"]]
     return jsonify({"ok": True, **data, "reindex": reindex_status()})
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from searchsvc import __version__
 from searchsvc.config import Settings
-from searchsvc.search import FACETS, MAX_PAGE, SORTS
+from searchsvc.request import FACETS, MAX_PAGE, MAX_QUERY_LENGTH, SORTS
+from searchsvc.stats import PUBLIC_LIST_LIMIT
 
 STR = {"type": "string"}
 INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
 NUM = {"type": "number"}
+# an article id: its URL, or for an article without one its file's path in its source folder
+ID = {"type": "string", "minLength": 1, "pattern": r"\S"}
+DATE_PATTERN = r"^(?!0000)\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 
 
 def _ref(name: str) -> dict:
@@ -103,7 +107,10 @@ RESULTS = _obj(
         "total": INT,
         "page": INT,
         "per_page": INT,
-        "pages": INT,
+        "pages": {
+            **INT,
+            "description": f"Pages that can be asked for: ceil(total / per_page), at most {MAX_PAGE}.",
+        },
         "hits": {"type": "array", "items": _ref("Hit")},
         "facets": {"type": "object", "additionalProperties": _ref("Facet")},
         "suggestion": _nullable(STR),
@@ -136,14 +143,24 @@ SUGGESTIONS = _obj(
 STATS = _obj(
     {
         "ok": {"type": "boolean", "enum": [True]},
-        "index_dir": STR,
         "generation": STR,
         "documents": INT,
         "files": INT,
         "built_at": {"type": "string", "format": "date-time"},
         "build_seconds": NUM,
         "last_report": STR,
-        "report": {"type": "object", "description": "The last build's IndexReport."},
+        "report": {
+            "type": "object",
+            "description": f"The last build's counts; failures and warnings list the first {PUBLIC_LIST_LIMIT} "
+            "(failed and warned count them all), file paths relative to their source folder.",
+            "properties": {
+                "failed": INT,
+                "warned": INT,
+                "failures": {"type": "array", "items": STR, "maxItems": PUBLIC_LIST_LIMIT},
+                "warnings": {"type": "array", "items": STR, "maxItems": PUBLIC_LIST_LIMIT},
+            },
+            "required": ["failed", "warned", "failures", "warnings"],
+        },
         "size_bytes": INT,
         "top_providers": {"type": "array", "items": _obj({"value": STR, "count": INT})},
         "reindex": _ref("Reindex"),
@@ -163,7 +180,9 @@ REINDEX_REPORT = _obj(
         "failures": {
             "type": "array",
             "items": STR,
-            "description": "Files that could not be read as articles, as path:line: reason (at most 50).",
+            "maxItems": PUBLIC_LIST_LIMIT,
+            "description": "Files that could not be read as articles, as path:line: reason (the first "
+            f"{PUBLIC_LIST_LIMIT}; paths relative to their source folder).",
         },
     }
 )
@@ -215,13 +234,14 @@ def _param(name: str, schema: dict, description: str, array: bool = False) -> di
 
 
 def search_parameters(settings: Settings) -> list[dict]:
-    date = {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"}
+    # year 0001-9999, month 01-12, day 01-31 (a day the month lacks, such as 02-30, is refused too)
+    date = {"type": "string", "pattern": DATE_PATTERN}
     return [
         _param(
             "q",
-            STR,
-            'Query text: words, "phrases", -exclusions, OR. At most 1000 characters once leading and trailing '
-            "spaces are trimmed (longer: 400).",
+            {**STR, "maxLength": MAX_QUERY_LENGTH},
+            f'Query text: words, "phrases", -exclusions, OR. At most {MAX_QUERY_LENGTH} characters once leading '
+            "and trailing spaces are trimmed (longer: 400).",
         ),
         _param("provider", STR, "Only these providers (repeat for several).", array=True),
         _param("topic", STR, "Only articles with one of these topics.", array=True),
@@ -299,11 +319,11 @@ def spec(settings: Settings) -> dict:
     by_query = _get(
         "The same, with the id as a query parameter.",
         _json("Article", "The article."),
-        [{"name": "id", "in": "query", "required": True, "schema": STR, "description": "The article's URL."}],
+        [{"name": "id", "in": "query", "required": True, "schema": ID, "description": "The article's id."}],
     )
     by_query["get"]["responses"]["404"] = not_found
     article["get"]["parameters"] = [
-        {"name": "id", "in": "path", "required": True, "schema": STR, "description": "The article's URL."}
+        {"name": "id", "in": "path", "required": True, "schema": ID, "description": "The article's id."}
     ]
     return {
         "openapi": "3.0.3",

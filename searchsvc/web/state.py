@@ -10,11 +10,13 @@ from flask import current_app, g, request
 
 from searchsvc import engine
 from searchsvc.config import Settings
+from searchsvc.engine.generations import Generation, require_generation
 from searchsvc.reindex import Reindexer
 from searchsvc.search import SearchRequest, SearchService, parse_request
-from searchsvc.stats import index_stats
+from searchsvc.stats import public_reindex, public_stats
 
 _summary_lock = threading.Lock()
+_stats_lock = threading.Lock()
 
 
 def settings() -> Settings:
@@ -54,13 +56,31 @@ def index_summary() -> dict:
         try:
             documents = engine.document_count(Path(settings().index_dir) / generation)
         except Exception:  # noqa: BLE001 - the folder of a superseded generation may be gone already
-            stats = index_stats(settings().index_dir)
-            return {"generation": stats["generation"], "documents": stats["documents"]}
+            current = require_generation(settings().index_dir)
+            return {"generation": current.name, "documents": engine.document_count(current.path)}
         summary = {"generation": generation, "documents": documents}
         with _summary_lock:
             cache.clear()
             cache[generation] = summary
     return summary
+
+
+def stats_data() -> dict:
+    """/api/stats' data of the generation being served: computed once per generation and
+    process (concurrent callers wait for the one computing it rather than repeating it)."""
+    snapshot = service().engine.snapshot()
+    cache = current_app.extensions["searchsvc.stats"]
+    data = cache.get(snapshot.name)
+    if data is None:
+        with _stats_lock:
+            data = cache.get(snapshot.name)
+            if data is None:
+                config = settings()
+                generation = Generation(int(snapshot.name.rpartition("-")[2]), Path(snapshot.folder))
+                data = public_stats(generation, snapshot, config.source, config.index_dir)
+                cache.clear()
+                cache[snapshot.name] = data
+    return data
 
 
 def reindex_status() -> dict:
@@ -77,6 +97,7 @@ def reindex_status() -> dict:
             },
             "generation": service().generation,
         }
+        status = public_reindex(status, config.source, config.index_dir)
         g.searchsvc_reindex = status
     return status
 

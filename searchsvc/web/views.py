@@ -9,12 +9,21 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, abort, render_template, request
+from werkzeug.routing import PathConverter
 
 from searchsvc.search import FACETS, SORTS
 from searchsvc.web.atom import render_feed
 from searchsvc.web.http import conditional
 from searchsvc.web.pagemodel import SORT_LABELS, build_page
 from searchsvc.web.state import index_summary, reindex_fingerprint, reindex_status, search_request, service, settings
+
+
+class ArticleIdConverter(PathConverter):
+    """An article id in a URL path: a URL, or a file's path (slashes and all, even a leading one)."""
+
+    regex = ".+?"
+    part_isolating = False
+
 
 blueprint = Blueprint("pages", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
@@ -37,7 +46,7 @@ def search_page():
     )
 
 
-@blueprint.get("/articles/<path:doc_id>")
+@blueprint.get("/articles/<id:doc_id>")
 @conditional(extra=reindex_fingerprint)
 def article_page(doc_id: str):
     found = service().article(doc_id)

@@ -1,0 +1,94 @@
+"""What one search may cost: a time budget, and caps on words, prefix expansion and filter values.
+
+Every limit is a setting (config.py): ``search_timeout``, ``max_query_terms``, ``max_prefix_terms``
+and ``max_filter_values``; 0 turns one off. A search over a limit is refused with
+QueryTooExpensive (HTTP 400) whose message says what to narrow.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from whoosh import query
+
+from searchsvc.errors import QueryTooExpensive
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    search_timeout: float = 1.0
+    max_query_terms: int = 256
+    max_prefix_terms: int = 2000
+    max_filter_values: int = 100
+
+    @classmethod
+    def from_settings(cls, settings) -> QueryLimits:
+        return cls(
+            search_timeout=settings.search_timeout,
+            max_query_terms=settings.max_query_terms,
+            max_prefix_terms=settings.max_prefix_terms,
+            max_filter_values=settings.max_filter_values,
+        )
+
+
+class Deadline:
+    """The moment a search's time budget runs out; ``check()`` between steps of work."""
+
+    __slots__ = ("seconds", "end")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds if seconds > 0 else math.inf
+
+    def check(self) -> None:
+        if time.monotonic() > self.end:
+            raise QueryTooExpensive(
+                f"This search took more than {self.seconds:g} s (search_timeout) and was stopped. "
+                "Narrow it: use fewer words, longer prefixes (more letters before the *), "
+                "fewer NOT parts or fewer filter values.",
+                "q",
+            )
+
+
+NO_DEADLINE = Deadline(0)
+
+
+def query_terms(q: query.Query) -> set[tuple[str, object]]:
+    """The distinct words, phrases and prefixes of a parsed query (a word searched in several
+    fields counts once)."""
+    found: set[tuple[str, object]] = set()
+    stack = [q]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, query.Term):
+            found.add(("word", node.text))
+        elif isinstance(node, query.Phrase):
+            found.add(("phrase", tuple(node.words)))
+        elif isinstance(node, query.Prefix | query.Wildcard):
+            found.add(("prefix", node.text))
+        elif not node.is_leaf():
+            stack.extend(node.children())
+    return found
+
+
+def check_query_terms(q: query.Query, limit: int) -> None:
+    if limit <= 0:
+        return
+    count = len(query_terms(q))
+    if count > limit:
+        raise QueryTooExpensive(
+            f"The query holds {count} different words, phrases and prefixes; at most {limit} are allowed "
+            "(max_query_terms). Use fewer words.",
+            "q",
+        )
+
+
+def too_many_prefix_words(prefixes: list[str], limit: int) -> QueryTooExpensive:
+    shown = ", ".join(f"{p}*" for p in prefixes[:3]) + (f" and {len(prefixes) - 3} more" if len(prefixes) > 3 else "")
+    if len(prefixes) == 1:
+        what, fix = f"The prefix {shown} matches", "make it longer (more letters before the *)"
+    else:
+        what, fix = f"The prefixes {shown} match", "make them longer (more letters before the *) or use fewer of them"
+    return QueryTooExpensive(f"{what} more than {limit} indexed words (max_prefix_terms); {fix}.", "q")
