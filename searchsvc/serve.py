@@ -98,7 +98,14 @@ def ensure_index(settings: Settings, echo=click.echo) -> bool:
             "Give a folder of articles with --source DIR."
         )
     echo(f"No index at {settings.index_dir}: building it from {', '.join(settings.source)} ...")
-    report = build_index(settings.source, settings.index_dir, False, settings.lock_timeout)
+    report = build_index(
+        settings.source,
+        settings.index_dir,
+        False,
+        settings.lock_timeout,
+        max_file_bytes=settings.max_file_bytes,
+        follow_external_links=settings.follow_external_links,
+    )
     for line in report.lines():
         echo(line)
     return True
