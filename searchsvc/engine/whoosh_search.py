@@ -75,9 +75,7 @@ class WhooshEngine:
         self.index_dir = Path(index_dir)
         self.ranking = ranking or Ranking()
         self.limits = limits or QueryLimits()
-        self._snapshot: Snapshot | None = None
-        self._lock = threading.Lock()
-        self._checked = 0.0
+        self._switch = GenerationSwitch(self.index_dir, open_snapshot, retire)
         self._parsers = threading.local()
         self._parsed: dict[str, object] = {}
 
@@ -87,11 +85,7 @@ class WhooshEngine:
 
         A newer generation is opened in a background thread (see generation_switch); requests
         meanwhile keep getting the current snapshot. Only the very first open is waited for."""
-        switch = self.__dict__.get("_switch")
-        if switch is None:
-            with self._lock:
-                switch = self.__dict__.setdefault("_switch", GenerationSwitch(self.index_dir, open_snapshot, retire))
-        return switch.current(CHECK_INTERVAL)
+        return self._switch.current(CHECK_INTERVAL)
 
     def _parser(self, snapshot: Snapshot):
         parser = getattr(self._parsers, "parser", None)
