@@ -44,7 +44,7 @@ from search_latency import ensure_fts5, ensure_index, load_queries
 
 from searchsvc.config import Settings
 from searchsvc.engine import document_count
-from searchsvc.engine.generations import current_generation
+from searchsvc.engine.whoosh_engine.generations import current_generation
 
 HERE = Path(__file__).resolve().parent
 LUA_SCRIPT = HERE / "wrk_replay.lua"

@@ -22,7 +22,7 @@ from pathlib import Path
 from searchsvc.config import Settings
 from searchsvc.documents import Article
 from searchsvc.engine import open_engine
-from searchsvc.engine.schema import FIELD_WEIGHTS
+from searchsvc.engine.whoosh_engine.schema import FIELD_WEIGHTS
 from searchsvc.indexer import index_articles
 from searchsvc.search import SearchService, parse_request
 

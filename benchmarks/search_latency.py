@@ -38,7 +38,7 @@ from fts5_baseline import Fts5Result, Fts5Search, build_fts5, match_expression, 
 
 from searchsvc.config import Settings
 from searchsvc.engine import open_engine
-from searchsvc.engine.generations import current_generation
+from searchsvc.engine.whoosh_engine.generations import current_generation
 from searchsvc.search import SearchRequest, SearchService, parse_request
 
 WARMUP_QUERY = "inflation economy"  # not in the query set

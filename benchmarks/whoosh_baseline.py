@@ -22,8 +22,8 @@ from whoosh import fields, formats
 from whoosh import index as whoosh_index
 
 from searchsvc.documents import Article
-from searchsvc.engine.schema import make_schema
-from searchsvc.engine.whoosh_writer import article_fields
+from searchsvc.engine.whoosh_engine.schema import make_schema
+from searchsvc.engine.whoosh_engine.writer import article_fields
 
 
 def spread_subset(articles: Sequence[Article], n: int) -> list[Article]:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from searchsvc import engine
-from searchsvc.build_workers import ShardWorkers, die_with_parent, stop_workers
 from searchsvc.documents import Article, parse_article
-from searchsvc.engine.generations import (
+from searchsvc.engine.whoosh_engine.build_workers import ShardWorkers, die_with_parent, stop_workers
+from searchsvc.engine.whoosh_engine.generations import (
     BuildLock,
     current_generation,
     link_generation,

@@ -86,7 +86,7 @@ def ensure_index(settings: Settings, echo=click.echo) -> bool:
     """Build the index from ``settings.source`` when there is none yet. True when it built one."""
     from pathlib import Path
 
-    from searchsvc.engine.generations import current_generation
+    from searchsvc.engine.whoosh_engine.generations import current_generation
     from searchsvc.indexer import build_index
 
     if current_generation(settings.index_dir) is not None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from searchsvc import engine
-from searchsvc.engine.generations import Generation, require_generation
+from searchsvc.engine.whoosh_engine.generations import Generation, require_generation
 from searchsvc.indexer import MANIFEST
 
 # failures and warnings listed by /api/stats (the totals are always given)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchsvc.engine.generations import current_generation
+from searchsvc.engine.whoosh_engine.generations import current_generation
 
 # A fixed point in time for mtimes, so "newer" and "older" never depend on the clock.
 BASE_MTIME = 1_650_000_000
@@ -94,7 +94,7 @@ def stored_documents(index_dir: Path) -> dict[str, dict]:
     """id -> stored fields of every live document in the current generation (read with Whoosh)."""
     from whoosh import index as whoosh_index
 
-    from searchsvc.engine.whoosh_writer import INDEX_NAME
+    from searchsvc.engine.whoosh_engine.writer import INDEX_NAME
 
     generation = current_generation(index_dir)
     assert generation is not None, f"no current generation in {index_dir}"

@@ -20,8 +20,8 @@ from web_fixtures import wait_for
 
 from searchsvc.cli import main
 from searchsvc.config import Settings
-from searchsvc.engine.build_lock import pid_alive
-from searchsvc.engine.generations import BuildLock, all_generations, current_generation
+from searchsvc.engine.whoosh_engine.build_lock import pid_alive
+from searchsvc.engine.whoosh_engine.generations import BuildLock, all_generations, current_generation
 from searchsvc.errors import IndexWriteError
 from searchsvc.indexer import build_index
 from searchsvc.reindex import Reindexer

@@ -11,7 +11,7 @@ import pytest
 
 from searchsvc import __version__
 from searchsvc.cli import main
-from searchsvc.engine.generations import BuildLock
+from searchsvc.engine.whoosh_engine.generations import BuildLock
 
 BROKEN_LINE = "corpus/broken.md:4: YAML error: found character that cannot start any token"
 SECONDS = r"\d+\.\d s"

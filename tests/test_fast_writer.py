@@ -9,7 +9,7 @@ from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
 from searchsvc.documents import parse_article
-from searchsvc.engine.whoosh_writer import INDEX_NAME, article_fields, create_index, new_codec, write_full
+from searchsvc.engine.whoosh_engine.writer import INDEX_NAME, article_fields, create_index, new_codec, write_full
 
 SEED = Path(__file__).resolve().parents[1] / "seeds"
 

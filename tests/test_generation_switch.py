@@ -14,10 +14,11 @@ import pytest
 from web_fixtures import wait_for, write_corpus
 
 from searchsvc.config import Settings
-from searchsvc.engine import generation_switch as switching
-from searchsvc.engine import open_engine, whoosh_search
-from searchsvc.engine.generation_switch import GenerationSwitch, open_snapshot
-from searchsvc.engine.generations import CURRENT
+from searchsvc.engine import open_engine
+from searchsvc.engine.whoosh_engine import generation_switch as switching
+from searchsvc.engine.whoosh_engine import search as whoosh_search
+from searchsvc.engine.whoosh_engine.generation_switch import GenerationSwitch, open_snapshot
+from searchsvc.engine.whoosh_engine.generations import CURRENT
 from searchsvc.indexer import build_index
 from searchsvc.search import SearchService, parse_request
 

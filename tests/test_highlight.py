@@ -8,7 +8,7 @@ import re
 import pytest
 from search_fixtures import name_of, request, search_index_fixture, service_fixture  # noqa: F401 - fixtures
 
-from searchsvc.engine.highlight import highlight
+from searchsvc.engine.whoosh_engine.highlight import highlight
 
 LONG = " ".join(f"word{i}" for i in range(100)) + " solar panels " + " ".join(f"tail{i}" for i in range(100))
 

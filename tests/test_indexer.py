@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from searchsvc.engine import document_count
-from searchsvc.engine.generations import BuildLock, all_generations, current_generation
+from searchsvc.engine.whoosh_engine.generations import BuildLock, all_generations, current_generation
 from searchsvc.errors import IndexLockedError
 from searchsvc.indexer import build_index, check_sources, read_manifest
 from searchsvc.report import DocumentFailure
@@ -520,7 +520,7 @@ def test_build_killed_mid_write_keeps_the_previous_generation_and_the_next_build
 
 HOLD_LOCK = (
     "import sys, time\n"
-    "from searchsvc.engine.generations import BuildLock\n"
+    "from searchsvc.engine.whoosh_engine.generations import BuildLock\n"
     "with BuildLock(sys.argv[1]):\n"
     "    print('locked', flush=True)\n"
     "    time.sleep(60)\n"

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from searchsvc.engine.generations import current_generation
-from searchsvc.engine.postings_file import MAX_TERM_BYTES, SIDECAR_FIELDS, SUFFIX
-from searchsvc.engine.whoosh_query import Evaluator, make_parser, parse_user_query
-from searchsvc.engine.whoosh_snapshot import Snapshot
+from searchsvc.engine.whoosh_engine.evaluator import Evaluator
+from searchsvc.engine.whoosh_engine.generations import current_generation
+from searchsvc.engine.whoosh_engine.postings_file import MAX_TERM_BYTES, SIDECAR_FIELDS, SUFFIX
+from searchsvc.engine.whoosh_engine.query_parser import make_parser, parse_user_query
+from searchsvc.engine.whoosh_engine.snapshot import Snapshot
 from searchsvc.indexer import build_index
 
 # longer in UTF-8 than the postings files hold (read through Whoosh), within the token length

@@ -25,9 +25,9 @@ from web_fixtures import web_corpus_fixture, web_index_fixture  # noqa: F401 - f
 
 from searchsvc.config import Settings
 from searchsvc.engine import open_engine
-from searchsvc.engine.highlight import MAX_SCANNED_CHARS, highlight
-from searchsvc.engine.schema import MAX_TOKEN_LENGTH
-from searchsvc.engine.spelling import MAX_WORD_LENGTH
+from searchsvc.engine.whoosh_engine.highlight import MAX_SCANNED_CHARS, highlight
+from searchsvc.engine.whoosh_engine.schema import MAX_TOKEN_LENGTH
+from searchsvc.engine.whoosh_engine.spelling import MAX_WORD_LENGTH
 from searchsvc.errors import QueryTooExpensive
 from searchsvc.indexer import build_index
 from searchsvc.search import SearchService
@@ -74,7 +74,7 @@ def test_search_over_a_two_million_letter_title_answers_promptly_from_the_cli(gi
 def test_long_words_are_left_out_of_the_index_and_the_vocabulary_stays_bounded(giant_index):
     from whoosh import index as whoosh_index
 
-    from searchsvc.engine.generations import current_generation
+    from searchsvc.engine.whoosh_engine.generations import current_generation
 
     # read with Whoosh alone first: opening a generation with such words in it used to hang
     ix = whoosh_index.open_dir(str(current_generation(giant_index).path), indexname="MAIN")

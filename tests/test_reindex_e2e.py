@@ -17,7 +17,7 @@ from pathlib import Path
 
 from web_fixtures import Server, server_environment, start_server, wait_for
 
-from searchsvc.engine.generations import current_generation
+from searchsvc.engine.whoosh_engine.generations import current_generation
 from searchsvc.scheduler import SCHEDULE_FILE
 
 TOKEN = "e2e-admin-token"

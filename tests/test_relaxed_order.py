@@ -9,7 +9,7 @@ import pytest
 
 from searchsvc.config import Settings
 from searchsvc.engine import open_engine
-from searchsvc.engine.whoosh_search import AND_LIKE_WORDS
+from searchsvc.engine.whoosh_engine.search import AND_LIKE_WORDS
 from searchsvc.indexer import build_index
 from searchsvc.search import SearchService, parse_request
 

@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from searchsvc.engine.schema import NO_DATE
-from searchsvc.engine.whoosh_query import _sum_by_doc
-from searchsvc.engine.whoosh_search import COLLAPSE_SECONDS, WhooshEngine
+from searchsvc.engine.whoosh_engine.evaluator import _sum_by_doc
+from searchsvc.engine.whoosh_engine.schema import NO_DATE
+from searchsvc.engine.whoosh_engine.search import COLLAPSE_SECONDS, WhooshEngine
 
 SIZE = 5_000
 

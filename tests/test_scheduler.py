@@ -18,7 +18,7 @@ from web_fixtures import wait_for
 
 from searchsvc.cli import main
 from searchsvc.config import Settings
-from searchsvc.engine.generations import BuildLock, current_generation
+from searchsvc.engine.whoosh_engine.generations import BuildLock, current_generation
 from searchsvc.errors import ConfigError
 from searchsvc.indexer import build_index
 from searchsvc.scheduler import (

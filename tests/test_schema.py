@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from whoosh import fields
 
-from searchsvc.engine.highlight import highlight
-from searchsvc.engine.schema import analyse_token, make_schema, text_analyzer
+from searchsvc.engine.whoosh_engine.highlight import highlight
+from searchsvc.engine.whoosh_engine.schema import analyse_token, make_schema, text_analyzer
 
 TEXTS = [
     "A Salman Khan lookalike was arrested in Lucknow for disturbing the peace",

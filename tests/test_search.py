@@ -27,7 +27,7 @@ from search_fixtures import (  # noqa: F401 - fixtures register by being importe
     write_article_file,
 )
 
-from searchsvc.engine import whoosh_search
+from searchsvc.engine.whoosh_engine import search as whoosh_search
 from searchsvc.errors import QueryError
 from searchsvc.indexer import build_index
 from searchsvc.search import MAX_QUERY_LENGTH, SearchRequest, parse_request

@@ -10,8 +10,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from search_fixtures import search_index_fixture, service_fixture  # noqa: F401 - fixtures register by being imported
 
-from searchsvc.engine.schema import make_schema
-from searchsvc.engine.whoosh_query import _plain_words_query, make_parser
+from searchsvc.engine.whoosh_engine.query_parser import _plain_words_query, make_parser
+from searchsvc.engine.whoosh_engine.schema import make_schema
 from searchsvc.errors import QueryError
 from searchsvc.search import FILTER_PARAMS, MAX_QUERY_LENGTH, PARAMETERS, parse_request
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from search_fixtures import names, request, search_index_fixture, service_fixture  # noqa: F401 - fixtures
 
-from searchsvc.engine.spelling import Vocabulary, edit_distance
+from searchsvc.engine.whoosh_engine.spelling import Vocabulary, edit_distance
 
 WORDS = [("glacier", 3), ("glance", 1), ("solar", 2), ("sonar", 20), ("the", 50), ("ox", 100), ("covid19", 4)]
 

@@ -18,7 +18,7 @@ from web_fixtures import (  # noqa: F401 - fixtures register by being imported
 
 from searchsvc.config import Settings
 from searchsvc.engine import top_values
-from searchsvc.engine.generations import current_generation
+from searchsvc.engine.whoosh_engine.generations import current_generation
 from searchsvc.indexer import build_index
 from searchsvc.reindex import STATUS_FILE
 from searchsvc.request import MAX_PAGE, MAX_QUERY_LENGTH
@@ -189,7 +189,7 @@ def test_cli_stats_keeps_showing_the_operator_the_paths(messy_index):
 
 
 def test_stats_are_computed_once_per_generation_and_again_for_a_new_one(tmp_path, monkeypatch):
-    from searchsvc.engine import whoosh_search
+    from searchsvc.engine.whoosh_engine import search as whoosh_search
 
     monkeypatch.setattr(whoosh_search, "CHECK_INTERVAL", 0)  # switch generations at once
     corpus = broken_and_warned_corpus(tmp_path / "corpus", broken=0, undated=3)

@@ -3,9 +3,9 @@ one shared mapping per segment file."""
 
 from __future__ import annotations
 
-from searchsvc.engine.generations import current_generation
-from searchsvc.engine.whoosh_patches import _ViewFile, forget_folder
-from searchsvc.engine.whoosh_snapshot import Snapshot
+from searchsvc.engine.whoosh_engine.generations import current_generation
+from searchsvc.engine.whoosh_engine.patches import _ViewFile, forget_folder
+from searchsvc.engine.whoosh_engine.snapshot import Snapshot
 from searchsvc.indexer import build_index
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from searchsvc.engine.whoosh_writer import (
+from searchsvc.engine.whoosh_engine.writer import (
     INDEX_NAME,
     commit_segments,
     create_index,
@@ -38,7 +38,7 @@ def top_values(source, column: str, top: int = 10) -> list[tuple[str, int]]:
     """
     import numpy as np
 
-    from searchsvc.engine.whoosh_snapshot import Snapshot, ValueColumn, read_facets
+    from searchsvc.engine.whoosh_engine.snapshot import Snapshot, ValueColumn, read_facets
 
     if isinstance(source, Snapshot):
         values = getattr(source, {"topic": "topics"}.get(column, column))
@@ -59,7 +59,7 @@ def top_values(source, column: str, top: int = 10) -> list[tuple[str, int]]:
 def open_engine(settings):
     """The search engine for ``settings.index_dir``."""
     from searchsvc.engine.limits import QueryLimits
-    from searchsvc.engine.whoosh_search import Ranking, WhooshEngine
+    from searchsvc.engine.whoosh_engine.search import Ranking, WhooshEngine
 
     ranking = Ranking(settings.recency_weight, settings.quality_weight)
     return WhooshEngine(settings.index_dir, ranking, QueryLimits.from_settings(settings))

@@ -10,7 +10,7 @@ from flask import current_app, g, request
 
 from searchsvc import engine
 from searchsvc.config import Settings
-from searchsvc.engine.generations import Generation, require_generation
+from searchsvc.engine.whoosh_engine.generations import Generation, require_generation
 from searchsvc.reindex import Reindexer
 from searchsvc.search import SearchRequest, SearchService, parse_request
 from searchsvc.stats import public_reindex, public_stats

@@ -10,7 +10,7 @@ import datetime as dt
 
 import numpy as np
 
-from searchsvc.engine.whoosh_snapshot import Snapshot
+from searchsvc.engine.whoosh_engine.snapshot import Snapshot
 
 
 def filter_masks(s: Snapshot, request, docs: np.ndarray) -> dict[str, np.ndarray]:

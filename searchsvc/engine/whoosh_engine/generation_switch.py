@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from searchsvc.engine.generations import Generation, current_generation
+from searchsvc.engine.whoosh_engine.generations import Generation, current_generation
 from searchsvc.errors import IndexNotFoundError
 
 log = logging.getLogger("searchsvc.engine")
@@ -147,7 +147,7 @@ def _number(name: str) -> int:
 def open_snapshot(generation: Generation):
     """A Whoosh snapshot of ``generation``, with its spelling vocabulary built (so that the
     first query needing it does not build it on the request path)."""
-    from searchsvc.engine.whoosh_snapshot import Snapshot
+    from searchsvc.engine.whoosh_engine.snapshot import Snapshot
     from searchsvc.memory import release_free_memory
 
     snapshot = Snapshot(generation.path, generation.name)
@@ -158,6 +158,6 @@ def open_snapshot(generation: Generation):
 
 def retire(old) -> None:
     """Stop sharing the replaced snapshot's file mappings (requests still on it keep theirs)."""
-    from searchsvc.engine.whoosh_patches import forget_folder
+    from searchsvc.engine.whoosh_engine.patches import forget_folder
 
     forget_folder(str(old.folder))

@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from searchsvc.engine.build_lock import LOCK, BuildLock
+from searchsvc.engine.whoosh_engine.build_lock import LOCK, BuildLock
 from searchsvc.errors import IndexNotFoundError, IndexWriteError
 
 __all__ = ["LOCK", "BuildLock"]  # re-exported: the lock of the generations

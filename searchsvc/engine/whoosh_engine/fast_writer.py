@@ -15,8 +15,8 @@ from whoosh import formats
 from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
-from searchsvc.engine.postings_file import SIDECAR_FIELDS, sidecar_arrays
-from searchsvc.engine.schema import encoded_single_position
+from searchsvc.engine.whoosh_engine.postings_file import SIDECAR_FIELDS, sidecar_arrays
+from searchsvc.engine.whoosh_engine.schema import encoded_single_position
 
 
 class FlatPostings:

@@ -12,10 +12,10 @@ from whoosh.codec import whoosh3
 from whoosh.writing import SegmentWriter
 
 from searchsvc.documents import Article
-from searchsvc.engine import whoosh_patches  # noqa: F401 - applies the file-handling fixes
-from searchsvc.engine.fast_writer import BulkSegmentWriter
-from searchsvc.engine.postings_file import gather_from_reader, sidecar_path, write_sidecar
-from searchsvc.engine.schema import NO_DATE, NUMBERS, make_schema
+from searchsvc.engine.whoosh_engine import patches  # noqa: F401 - applies the file-handling fixes
+from searchsvc.engine.whoosh_engine.fast_writer import BulkSegmentWriter
+from searchsvc.engine.whoosh_engine.postings_file import gather_from_reader, sidecar_path, write_sidecar
+from searchsvc.engine.whoosh_engine.schema import NO_DATE, NUMBERS, make_schema
 
 INDEX_NAME = "MAIN"
 CHANGES_MB = 64  # an update's postings beyond this spill to sorted runs on disk

@@ -10,14 +10,16 @@ from pathlib import Path
 import numpy as np
 from whoosh import query
 
-from searchsvc.engine.generation_switch import GenerationSwitch, open_snapshot, retire
-from searchsvc.engine.highlight import highlight
-from searchsvc.engine.limits import NO_DEADLINE, Deadline, QueryLimits, check_query_terms
-from searchsvc.engine.proximity import RESCORE_WINDOW, proximity_scores
-from searchsvc.engine.schema import SEARCH_FIELDS
-from searchsvc.engine.whoosh_facets import all_of, count_facets, filter_masks
-from searchsvc.engine.whoosh_query import Evaluator, make_parser, parse_user_query, query_words
-from searchsvc.engine.whoosh_snapshot import Snapshot
+from searchsvc.engine.limits import NO_DEADLINE, Deadline, QueryLimits
+from searchsvc.engine.whoosh_engine.evaluator import Evaluator
+from searchsvc.engine.whoosh_engine.facets import all_of, count_facets, filter_masks
+from searchsvc.engine.whoosh_engine.generation_switch import GenerationSwitch, open_snapshot, retire
+from searchsvc.engine.whoosh_engine.highlight import highlight
+from searchsvc.engine.whoosh_engine.proximity import RESCORE_WINDOW, proximity_scores
+from searchsvc.engine.whoosh_engine.query_limits import check_query_terms
+from searchsvc.engine.whoosh_engine.query_parser import make_parser, parse_user_query, query_words
+from searchsvc.engine.whoosh_engine.schema import SEARCH_FIELDS
+from searchsvc.engine.whoosh_engine.snapshot import Snapshot
 from searchsvc.request import check_filter_values
 
 COLLAPSE_SECONDS = 3 * 86400
@@ -371,7 +373,7 @@ class WhooshEngine:
                 out.append(self._hit(s, other_doc, 0.0, 0, set()))
         if len(out) >= limit:
             return out[:limit]
-        from searchsvc.engine.schema import text_analyzer
+        from searchsvc.engine.whoosh_engine.schema import text_analyzer
 
         text = stored.get("title", "") + " " + stored.get("excerpt", "")
         terms = {t.text for t in text_analyzer()(text)}

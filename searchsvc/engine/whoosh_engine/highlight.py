@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from html import escape
 
-from searchsvc.engine.schema import TOKEN_PATTERN, analyse_token, text_analyzer
+from searchsvc.engine.whoosh_engine.schema import TOKEN_PATTERN, analyse_token, text_analyzer
 
 _ANALYZER = text_analyzer()
 _TOKENS = re.compile(TOKEN_PATTERN)

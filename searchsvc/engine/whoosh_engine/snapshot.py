@@ -13,9 +13,9 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from searchsvc.engine.postings_file import open_sidecar
-from searchsvc.engine.schema import FACET_COLUMNS, NO_DATE, NUMBER_DTYPE, SEARCH_FIELDS
-from searchsvc.engine.whoosh_writer import INDEX_NAME
+from searchsvc.engine.whoosh_engine.postings_file import open_sidecar
+from searchsvc.engine.whoosh_engine.schema import FACET_COLUMNS, NO_DATE, NUMBER_DTYPE, SEARCH_FIELDS
+from searchsvc.engine.whoosh_engine.writer import INDEX_NAME
 
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 _EMPTY = (np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32))
@@ -277,7 +277,7 @@ class Snapshot:
         """Words of titles and topics with their document frequencies (built on first use)."""
         with self._vocabulary_lock:
             if self._vocabulary is None:
-                from searchsvc.engine.spelling import Vocabulary
+                from searchsvc.engine.whoosh_engine.spelling import Vocabulary
 
                 # one sequential pass over each segment's terms (the multi-segment reader would
                 # look every term up in every segment)

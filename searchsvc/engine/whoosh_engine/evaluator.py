@@ -1,8 +1,5 @@
-"""User query text -> Whoosh query tree -> matching documents and BM25F scores, in numpy.
-
-Whoosh parses (operators, phrases, fields, prefixes) and analyses; matching and scoring run on
-posting arrays, which is what makes a search on a large index take milliseconds.
-"""
+"""A parsed query -> matching documents and BM25F scores, in numpy: matching and scoring run on
+posting arrays, which is what makes a search on a large index take milliseconds."""
 
 from __future__ import annotations
 
@@ -10,18 +7,17 @@ import math
 import re
 
 import numpy as np
-from whoosh import qparser, query
+from whoosh import query
 
 from searchsvc.engine.limits import NO_DEADLINE, Deadline, too_many_prefix_words
-from searchsvc.engine.schema import (
+from searchsvc.engine.whoosh_engine.schema import (
     FIELD_WEIGHTS,
     SEARCH_FIELDS,
     TOKEN_PATTERN,
-    USER_FIELDS,
     analyse_token,
     text_analyzer,
 )
-from searchsvc.engine.whoosh_snapshot import Snapshot
+from searchsvc.engine.whoosh_engine.snapshot import Snapshot
 
 # BM25F saturation. Higher than BM25's usual 1.2 because field weights multiply term frequencies
 # before saturation (one title match already counts 3): at 1.2 a single weighted match takes
@@ -31,13 +27,6 @@ K1 = 1.6
 IDF_FLOOR = 1e-6
 B = {"title": 0.5, "topics_text": 0.3, "excerpt": 0.75, "body": 0.75}
 MAX_EXPANSION = 64
-_FIELD_PREFIX = re.compile(r"(\w+):")
-_LOWERCASE = re.compile(r"[a-z]")
-_COMPOUND = re.compile(r"(?<=\w)[-./'’_](?=\w)")
-SHOUTED_WORDS = 5
-_ONLY_EXCLUSIONS = re.compile(r"^\s*(?:-\S+\s*)+$")
-_ONLY_EXCLUSIONS_PREFIX = re.compile(r"(?<![^\s(])-(?=\S)")
-_SYNTAX = re.compile(r"[\"()\[\]{}^~*:+\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")
 
 # Function words dropped from a long relaxed query (one of more than AND_LIKE_WORDS words, which is
 # prose: "What countries have newly joined the United Nations?"): Lucene's English stop set, the
@@ -50,114 +39,8 @@ LONG_QUERY_FUNCTION_WORDS = frozenset(
     has have had were been being its them those some any than also about over after before during
     between other more most very can could would should""".split()
 )
-_PLAIN_WORDS = re.compile(r"^\s*[^\W_]+(?:\s+[^\W_]+)*\s*$")
-_OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"))
-
 Matches = tuple[np.ndarray, np.ndarray]  # sorted document numbers, scores
 _NONE: Matches = (np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32))
-
-
-def make_parser(schema):
-    parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema)
-    aliases: dict[str, list[str]] = {}
-    for user_name, field in USER_FIELDS.items():
-        if user_name != field:
-            aliases.setdefault(field, []).append(user_name)
-    parser.add_plugin(qparser.FieldAliasPlugin(aliases))
-    # +word / -word only at the start of a word: "covid-19" and "well-known" are words
-    parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+(?=\S)", minusexpr=r"(?<![^\s(])-(?=\S)"))
-    parser.remove_plugin_class(qparser.BoostPlugin)
-    parser.remove_plugin_class(qparser.RangePlugin)
-    # only trailing-* prefixes: a '?' ends a question, it is not a wildcard
-    parser.remove_plugin_class(qparser.WildcardPlugin)
-    parser.add_plugin(qparser.PrefixPlugin())
-    return parser
-
-
-def parse_user_query(parser, text: str) -> query.Query:
-    """Parse what a user typed. Never raises: unreadable syntax is searched as plain words."""
-    text = _FIELD_PREFIX.sub(lambda m: m.group(0) if m.group(1) in USER_FIELDS else m.group(1) + " ", text)
-    if not _LOWERCASE.search(text) and len(text.split()) >= SHOUTED_WORDS:
-        text = text.lower()  # a long all-capitals query is prose: its AND/OR/NOT are words
-    text = split_compounds(text)
-    plain = _plain_words_query(parser.schema, text)
-    if plain is not None:
-        return plain
-    try:
-        parsed = parser.parse(text)
-        if isinstance(parsed, query.qcore._NullQuery) and _ONLY_EXCLUSIONS.match(text):
-            # "-word" alone: everything except the word, as "NOT word" means
-            parsed = parser.parse(_ONLY_EXCLUSIONS_PREFIX.sub("NOT ", text))
-        if not _has_error(parsed):
-            return parsed
-    except Exception:  # noqa: BLE001 - any parser failure falls back to plain words
-        pass
-    plain = _SYNTAX.sub(" ", text)
-    try:
-        return parser.parse(plain)
-    except Exception:  # noqa: BLE001
-        return query.NullQuery
-
-
-def _plain_words_query(schema, text: str) -> query.Query | None:
-    """The query the parser makes of words alone (no operators, quotes or fields), built
-    directly: parsing costs most of a millisecond, and most queries are a few words. A test
-    checks that it equals the parser's on many strings."""
-    if not _PLAIN_WORDS.match(text):
-        return None
-    tokens = text.split()
-    if any(token in _OPERATORS for token in tokens):
-        return None
-    words: list[str] = []
-    for token in tokens:
-        word = analyse_token(schema[SEARCH_FIELDS[0]].analyzer, token)
-        if word and word not in words:
-            words.append(word)
-    parts = [query.Or([query.Term(field, word) for field in SEARCH_FIELDS]) for word in words]
-    if not parts:
-        return query.NullQuery
-    return parts[0] if len(parts) == 1 else query.And(parts)
-
-
-def split_compounds(text: str) -> str:
-    """'left-wing' and 'cartoq.com' as separate words outside quotes and field:values.
-
-    The parser would otherwise turn each into one part that needs both words in the same field,
-    which a relaxed (some-of-the-words) match cannot loosen."""
-    out = []
-    for number, chunk in enumerate(text.split('"')):
-        if number % 2:  # inside quotes: a phrase keeps its words together anyway
-            out.append(chunk)
-            continue
-        out.append(" ".join(t if ":" in t else _COMPOUND.sub(" ", t) for t in chunk.split(" ")))
-    return '"'.join(out)
-
-
-def _has_error(q: query.Query) -> bool:
-    if isinstance(q, query.qcore._NullQuery):
-        return False
-    if q.is_leaf():
-        return type(q).__name__ == "ErrorQuery"
-    return any(_has_error(child) for child in q.children())
-
-
-def query_words(q: query.Query) -> set[tuple[str, str]]:
-    """The (field, analysed word) pairs a query looks for, for highlighting."""
-    found: set[tuple[str, str]] = set()
-    if isinstance(q, query.Not):
-        return found
-    if isinstance(q, query.AndNot):
-        return query_words(q.a)
-    if isinstance(q, query.Term):
-        found.add((q.fieldname, q.text))
-    elif isinstance(q, query.Phrase):
-        found.update((q.fieldname, w) for w in q.words)
-    elif isinstance(q, query.Prefix | query.Wildcard):
-        found.add((q.fieldname, q.text.rstrip("*") + "*"))
-    elif not q.is_leaf():
-        for child in q.children():
-            found |= query_words(child)
-    return found
 
 
 _QUERY_TOKENS = re.compile(TOKEN_PATTERN)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from searchsvc.engine.schema import FIELD_WEIGHTS
-from searchsvc.engine.whoosh_snapshot import Snapshot
+from searchsvc.engine.whoosh_engine.schema import FIELD_WEIGHTS
+from searchsvc.engine.whoosh_engine.snapshot import Snapshot
 
 RESCORE_WINDOW = 100
 PROXIMITY_FIELDS = ("title", "excerpt", "body")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 
-from searchsvc.engine.schema import MAX_TOKEN_LENGTH
+from searchsvc.engine.whoosh_engine.schema import MAX_TOKEN_LENGTH
 
 # Only words of at most this many letters are corrected (and corrected to): each one costs its
 # length in delete-variants, so a long "word" (a URL slug, a run of letters) would cost its

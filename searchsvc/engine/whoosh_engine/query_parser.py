@@ -1,0 +1,124 @@
+"""User query text -> Whoosh query tree: operators, phrases, fields and prefixes, analysed as
+the index is (see evaluator.py for matching and scoring it)."""
+
+from __future__ import annotations
+
+import re
+
+from whoosh import qparser, query
+
+from searchsvc.engine.whoosh_engine.schema import SEARCH_FIELDS, USER_FIELDS, analyse_token
+
+_FIELD_PREFIX = re.compile(r"(\w+):")
+_LOWERCASE = re.compile(r"[a-z]")
+_COMPOUND = re.compile(r"(?<=\w)[-./'’_](?=\w)")
+SHOUTED_WORDS = 5
+_ONLY_EXCLUSIONS = re.compile(r"^\s*(?:-\S+\s*)+$")
+_ONLY_EXCLUSIONS_PREFIX = re.compile(r"(?<![^\s(])-(?=\S)")
+_SYNTAX = re.compile(r"[\"()\[\]{}^~*:+\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")
+
+_PLAIN_WORDS = re.compile(r"^\s*[^\W_]+(?:\s+[^\W_]+)*\s*$")
+_OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"))
+
+
+def make_parser(schema):
+    parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema)
+    aliases: dict[str, list[str]] = {}
+    for user_name, field in USER_FIELDS.items():
+        if user_name != field:
+            aliases.setdefault(field, []).append(user_name)
+    parser.add_plugin(qparser.FieldAliasPlugin(aliases))
+    # +word / -word only at the start of a word: "covid-19" and "well-known" are words
+    parser.add_plugin(qparser.PlusMinusPlugin(plusexpr=r"(?<![^\s(])\+(?=\S)", minusexpr=r"(?<![^\s(])-(?=\S)"))
+    parser.remove_plugin_class(qparser.BoostPlugin)
+    parser.remove_plugin_class(qparser.RangePlugin)
+    # only trailing-* prefixes: a '?' ends a question, it is not a wildcard
+    parser.remove_plugin_class(qparser.WildcardPlugin)
+    parser.add_plugin(qparser.PrefixPlugin())
+    return parser
+
+
+def parse_user_query(parser, text: str) -> query.Query:
+    """Parse what a user typed. Never raises: unreadable syntax is searched as plain words."""
+    text = _FIELD_PREFIX.sub(lambda m: m.group(0) if m.group(1) in USER_FIELDS else m.group(1) + " ", text)
+    if not _LOWERCASE.search(text) and len(text.split()) >= SHOUTED_WORDS:
+        text = text.lower()  # a long all-capitals query is prose: its AND/OR/NOT are words
+    text = split_compounds(text)
+    plain = _plain_words_query(parser.schema, text)
+    if plain is not None:
+        return plain
+    try:
+        parsed = parser.parse(text)
+        if isinstance(parsed, query.qcore._NullQuery) and _ONLY_EXCLUSIONS.match(text):
+            # "-word" alone: everything except the word, as "NOT word" means
+            parsed = parser.parse(_ONLY_EXCLUSIONS_PREFIX.sub("NOT ", text))
+        if not _has_error(parsed):
+            return parsed
+    except Exception:  # noqa: BLE001 - any parser failure falls back to plain words
+        pass
+    plain = _SYNTAX.sub(" ", text)
+    try:
+        return parser.parse(plain)
+    except Exception:  # noqa: BLE001
+        return query.NullQuery
+
+
+def _plain_words_query(schema, text: str) -> query.Query | None:
+    """The query the parser makes of words alone (no operators, quotes or fields), built
+    directly: parsing costs most of a millisecond, and most queries are a few words. A test
+    checks that it equals the parser's on many strings."""
+    if not _PLAIN_WORDS.match(text):
+        return None
+    tokens = text.split()
+    if any(token in _OPERATORS for token in tokens):
+        return None
+    words: list[str] = []
+    for token in tokens:
+        word = analyse_token(schema[SEARCH_FIELDS[0]].analyzer, token)
+        if word and word not in words:
+            words.append(word)
+    parts = [query.Or([query.Term(field, word) for field in SEARCH_FIELDS]) for word in words]
+    if not parts:
+        return query.NullQuery
+    return parts[0] if len(parts) == 1 else query.And(parts)
+
+
+def split_compounds(text: str) -> str:
+    """'left-wing' and 'cartoq.com' as separate words outside quotes and field:values.
+
+    The parser would otherwise turn each into one part that needs both words in the same field,
+    which a relaxed (some-of-the-words) match cannot loosen."""
+    out = []
+    for number, chunk in enumerate(text.split('"')):
+        if number % 2:  # inside quotes: a phrase keeps its words together anyway
+            out.append(chunk)
+            continue
+        out.append(" ".join(t if ":" in t else _COMPOUND.sub(" ", t) for t in chunk.split(" ")))
+    return '"'.join(out)
+
+
+def _has_error(q: query.Query) -> bool:
+    if isinstance(q, query.qcore._NullQuery):
+        return False
+    if q.is_leaf():
+        return type(q).__name__ == "ErrorQuery"
+    return any(_has_error(child) for child in q.children())
+
+
+def query_words(q: query.Query) -> set[tuple[str, str]]:
+    """The (field, analysed word) pairs a query looks for, for highlighting."""
+    found: set[tuple[str, str]] = set()
+    if isinstance(q, query.Not):
+        return found
+    if isinstance(q, query.AndNot):
+        return query_words(q.a)
+    if isinstance(q, query.Term):
+        found.add((q.fieldname, q.text))
+    elif isinstance(q, query.Phrase):
+        found.update((q.fieldname, w) for w in q.words)
+    elif isinstance(q, query.Prefix | query.Wildcard):
+        found.add((q.fieldname, q.text.rstrip("*") + "*"))
+    elif not q.is_leaf():
+        for child in q.children():
+            found |= query_words(child)
+    return found
