@@ -27,7 +27,8 @@ from urllib.parse import parse_qs
 
 from fts5_baseline import Fts5Search
 
-from searchsvc.serve import ConnectionBalance, balanced_waitress_server, listening_socket, run_workers
+from searchsvc.serve import run_workers
+from searchsvc.worker_sockets import ConnectionBalance, balanced_waitress_server, listening_socket
 
 PARAMETERS = ("q", "provider", "from", "to")
 SIGNALS = (signal.SIGINT, signal.SIGTERM)

@@ -43,7 +43,7 @@ from common import (
 from search_latency import ensure_fts5, ensure_index, load_queries
 
 from searchsvc.config import Settings
-from searchsvc.engine import document_count
+from searchsvc.engine.whoosh_engine.builder import document_count
 from searchsvc.engine.whoosh_engine.generations import current_generation
 
 HERE = Path(__file__).resolve().parent

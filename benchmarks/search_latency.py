@@ -37,7 +37,7 @@ from common import (
 from fts5_baseline import Fts5Result, Fts5Search, build_fts5, match_expression, read_info
 
 from searchsvc.config import Settings
-from searchsvc.engine import open_engine
+from searchsvc.engine import open_search
 from searchsvc.engine.whoosh_engine.generations import current_generation
 from searchsvc.search import SearchRequest, SearchService, parse_request
 
@@ -68,7 +68,7 @@ def ensure_index(index_dir: Path, corpus: Path) -> None:
     generation = current_generation(index_dir)
     if generation is not None:
         try:
-            open_engine(Settings(index_dir=str(index_dir))).snapshot()
+            open_search(Settings(index_dir=str(index_dir))).view()
             log(f"using the index at {index_dir} ({generation.name})")
             return
         except Exception as exc:
@@ -111,7 +111,7 @@ def time_each(run: Callable[[object], object], items: Sequence) -> tuple[list[fl
 def open_service(index_dir: Path, cache_size: int) -> tuple[SearchService, float]:
     """A service with its generation loaded by a warm-up query; the seconds that took."""
     started = time.perf_counter()
-    service = SearchService(open_engine(Settings(index_dir=str(index_dir))), cache_size=cache_size)
+    service = SearchService(open_search(Settings(index_dir=str(index_dir))), cache_size=cache_size)
     service.search(parse_request({"q": [WARMUP_QUERY]}))
     return service, time.perf_counter() - started
 
@@ -163,7 +163,7 @@ def measure_searchsvc(index_dir: Path, requests: list[SearchRequest]) -> dict:
     relaxed = sum(1 for r in results if getattr(r, "relaxed", False))
     suggested = sum(1 for r in results if r.suggestion)
     return {
-        "documents": service.engine.snapshot().count,
+        "documents": service.engine.view().count,
         "open_seconds": open_seconds,
         "totals": [r.total for r in results],
         "remark": f"{relaxed} relaxed to fewer words, {suggested} with a did-you-mean",

@@ -67,6 +67,7 @@ def index_command(ctx, sources, index_dir, full, strict, lock_timeout, verbose, 
     Only new, changed and deleted files are processed unless --full is given. Files that cannot
     be read as articles are listed as PATH:LINE: REASON; the rest are indexed.
     """
+    from searchsvc.engine import open_builder
     from searchsvc.indexer import build_index
 
     settings = _settings(ctx, index_dir=index_dir, source=sources or None, lock_timeout=lock_timeout)
@@ -81,6 +82,7 @@ def index_command(ctx, sources, index_dir, full, strict, lock_timeout, verbose, 
             update,
             max_file_bytes=settings.max_file_bytes,
             follow_external_links=settings.follow_external_links,
+            builder=open_builder(settings),
         )
     except SearchsvcError as exc:
         raise click.ClickException(str(exc)) from None
@@ -135,7 +137,7 @@ def stats_command(ctx, index_dir, as_json) -> None:
 
     settings = _settings(ctx, index_dir=index_dir)
     try:
-        stats = index_stats(settings.index_dir)
+        stats = index_stats(settings)
     except SearchsvcError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -202,7 +204,7 @@ def search_command(
     """
     import json
 
-    from searchsvc.engine import open_engine
+    from searchsvc.engine import open_search
     from searchsvc.search import SearchService, parse_request
 
     settings = _settings(ctx, index_dir=index_dir)
@@ -225,7 +227,7 @@ def search_command(
         params["collapse"] = ["false"]
     try:
         request = parse_request(params, settings.page_size_max, settings.facet_size, settings.collapse)
-        results = SearchService(open_engine(settings), cache_size=0).search(request)
+        results = SearchService(open_search(settings), cache_size=0).search(request)
     except SearchsvcError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -237,12 +239,9 @@ def search_command(
 
 def render_results_text(results) -> list[str]:
     """SearchResults as plain text for a terminal."""
-    import re
 
-    def plain(html: str) -> str:
-        import html as html_lib
-
-        return html_lib.unescape(re.sub(r"</?mark>", "*", html))
+    def plain(highlight) -> str:
+        return highlight.render(escape=str, before="*", after="*")
 
     first = results.request.offset + 1
     last = results.request.offset + len(results.hits)
@@ -256,7 +255,8 @@ def render_results_text(results) -> list[str]:
     for number, hit in enumerate(results.hits, first):
         date = (hit.published or "")[:10] or "no date"
         lines.append("")
-        lines.append(f"{number}. {plain(hit.highlights.get('title', hit.title))}")
+        title = hit.highlights.get("title")
+        lines.append(f"{number}. {plain(title) if title else hit.title}")
         source = hit.provider or hit.domain or "unknown source"
         extra = f" (+{hit.duplicates} similar)" if hit.duplicates else ""
         lines.append(f"   {source} · {date} · {hit.url}{extra}")

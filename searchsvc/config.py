@@ -25,6 +25,7 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
+    Setting("engine", "whoosh", "The search engine: whoosh (embedded, one machine).", str),
     Setting("index_dir", "index", "Where the index generations live.", str),
     Setting("source", ("seeds",), "Folders (or files) of articles to index.", tuple),
     Setting("lock_timeout", 30.0, "Seconds a second builder waits for the build lock.", float),
@@ -36,6 +37,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("facet_size", 10, "How many values each facet lists by default.", int),
     Setting("recency_weight", 0.3, "How much newer articles are favoured (0 turns it off).", float),
     Setting("quality_weight", 0.1, "How much higher-quality articles are favoured (0: off).", float),
+    Setting("recency_half_life_days", 30.0, "Age in days at which the recency boost halves.", float),
+    Setting("bm25_k1", 1.6, "BM25F term-frequency saturation (higher: repeated words count longer).", float),
+    Setting(
+        "bm25_b", "title=0.5, topics=0.3, excerpt=0.75, body=0.75", "BM25F length normalisation per field (0-1).", str
+    ),
+    Setting("field_weights", "title=3, topics=2, excerpt=1.5, body=1", "How much a match in each field counts.", str),
+    Setting("relax_below", 10, "Fewer full matches than this add matches of some of the words (0: never).", int),
+    Setting("and_like_words", 4, "Relaxed queries up to this many words rank full matches first.", int),
     Setting("collapse", True, "Fold syndicated copies of an article into one hit.", bool),
     Setting("result_cache", 512, "Search results kept per process (0 turns the cache off).", int),
     Setting("reindex_every", "", "Re-index the source this often while serving (e.g. 15m).", str),
@@ -59,6 +68,7 @@ ENV_PREFIX = "SEARCHSVC_"
 
 @dataclass(frozen=True)
 class Settings:
+    engine: str = "whoosh"
     index_dir: str = "index"
     source: tuple[str, ...] = ("seeds",)
     lock_timeout: float = 30.0
@@ -70,6 +80,12 @@ class Settings:
     facet_size: int = 10
     recency_weight: float = 0.3
     quality_weight: float = 0.1
+    recency_half_life_days: float = 30.0
+    bm25_k1: float = 1.6
+    bm25_b: str = "title=0.5, topics=0.3, excerpt=0.75, body=0.75"
+    field_weights: str = "title=3, topics=2, excerpt=1.5, body=1"
+    relax_below: int = 10
+    and_like_words: int = 4
     collapse: bool = True
     result_cache: int = 512
     reindex_every: str = ""

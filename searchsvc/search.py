@@ -9,6 +9,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
+from searchsvc.engine.interface import Facet, FacetValue, Highlight, Hit, SearchEngine, Suggestion
 from searchsvc.request import (  # noqa: F401 - the request side, re-exported for callers
     FACETS,
     FILTER_PARAMS,
@@ -19,53 +20,6 @@ from searchsvc.request import (  # noqa: F401 - the request side, re-exported fo
     SearchRequest,
     parse_request,
 )
-
-
-@dataclass
-class FacetValue:
-    value: str
-    count: int
-    selected: bool = False
-    # for date buckets: the first and last day the bucket covers
-    start: str | None = None
-    end: str | None = None
-
-
-@dataclass
-class Facet:
-    name: str
-    values: list[FacetValue] = field(default_factory=list)
-    interval: str | None = None  # date facet: "day", "month" or "year"
-    more: bool = False  # more values exist than were listed
-
-
-@dataclass
-class Hit:
-    id: str
-    title: str
-    excerpt: str
-    url: str
-    provider: str
-    domain: str
-    published: str | None
-    topics: list[str]
-    image: str
-    score: float
-    highlights: dict[str, str] = field(default_factory=dict)
-    category: str = ""
-    type: str = ""
-    quality: int | None = None
-    duplicates: int = 0
-    related_to: str = ""
-    related_ids: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        """The hit as JSON-ready data (a shallow copy: dataclasses.asdict deep-copies, slowly)."""
-        data = dict(vars(self))
-        data["topics"] = list(self.topics)
-        data["highlights"] = dict(self.highlights)
-        data["related_ids"] = list(self.related_ids)
-        return data
 
 
 @dataclass
@@ -110,15 +64,12 @@ class SearchResults:
             "page": self.page,
             "per_page": self.per_page,
             "pages": self.pages,
-            "hits": [hit.to_dict() for hit in self.hits],
+            "hits": [hit_to_dict(hit) for hit in self.hits],
             "facets": {
                 name: {
                     "interval": facet.interval,
                     "more": facet.more,
-                    "values": [
-                        {k: v for k, v in vars(value).items() if v is not None or k in ("value", "count")}
-                        for value in facet.values
-                    ],
+                    "values": [facet_value_to_dict(value) for value in facet.values],
                 }
                 for name, facet in self.facets.items()
             },
@@ -130,9 +81,9 @@ class SearchResults:
 
 
 class SearchService:
-    """Runs requests on an engine and builds SearchResults; caches them per index generation."""
+    """Runs requests on an engine and builds SearchResults; caches them per view of the index."""
 
-    def __init__(self, engine, cache_size: int = 512) -> None:
+    def __init__(self, engine: SearchEngine, cache_size: int = 512) -> None:
         self.engine = engine
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple, SearchResults] = OrderedDict()
@@ -140,36 +91,29 @@ class SearchService:
 
     @property
     def generation(self) -> str:
-        return self.engine.snapshot().name
+        """The name of the view being served."""
+        return self.engine.view().name
 
     def search(self, request: SearchRequest) -> SearchResults:
         started = time.perf_counter()
-        snapshot = self.engine.snapshot()  # one generation for the whole request
-        key = (snapshot.name, request.cache_key())
+        view = self.engine.view()  # one view for the whole request
+        key = (view.name, request.cache_key())
         if self.cache_size:
             with self._lock:
                 cached = self._cache.get(key)
                 if cached is not None:
                     self._cache.move_to_end(key)
                     return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
-        raw = self.engine.search(request, snapshot)
+        page = self.engine.search(request, view)
         results = SearchResults(
             request=request,
-            total=raw.total,
-            hits=[to_hit(h) for h in raw.hits],
-            facets={
-                name: Facet(
-                    name=name,
-                    values=[FacetValue(v, c, sel, start, end) for v, c, sel, start, end in values],
-                    interval=interval,
-                    more=more,
-                )
-                for name, (values, interval, more) in raw.facets.items()
-            },
-            suggestion=raw.suggestion,
-            relaxed=raw.relaxed,
-            generation=raw.generation,
-            query_terms=raw.words,
+            total=page.total,
+            hits=page.hits,
+            facets=page.facets,
+            suggestion=page.suggestion,
+            relaxed=page.relaxed,
+            generation=page.view,
+            query_terms=page.words,
         )
         results.took_ms = (time.perf_counter() - started) * 1000
         if self.cache_size:
@@ -181,34 +125,46 @@ class SearchService:
 
     def article(self, doc_id: str) -> tuple[Hit, list[Hit]] | None:
         """An article and the articles like it (its own related entries first)."""
-        snapshot = self.engine.snapshot()
-        found = self.engine.article(doc_id, snapshot)
+        view = self.engine.view()
+        found = self.engine.article(doc_id, view)
         if found is None:
             return None
-        return to_hit(found), [to_hit(h) for h in self.engine.more_like_this(doc_id, snapshot=snapshot)]
+        return found, self.engine.more_like_this(doc_id, view=view)
 
-    def suggest(self, prefix: str, limit: int = 10) -> list[dict]:
+    def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
         return self.engine.suggest(prefix[:200], limit)
 
 
-def to_hit(raw) -> Hit:
-    data = raw.stored
-    return Hit(
-        id=data["id"],
-        title=raw.title,
-        excerpt=raw.excerpt,
-        url=data.get("url", ""),
-        provider=data.get("provider", ""),
-        domain=data.get("domain", ""),
-        published=data.get("published_at"),
-        topics=list(data.get("topics", [])),
-        image=data.get("image", ""),
-        score=round(float(raw.score), 4),
-        highlights=raw.highlights,
-        category=data.get("category", ""),
-        type=data.get("type", ""),
-        quality=data.get("quality"),
-        duplicates=raw.duplicates,
-        related_to=data.get("related_to", ""),
-        related_ids=list(data.get("related_ids", [])),
-    )
+def facet_value_to_dict(value: FacetValue) -> dict:
+    data = {"value": value.value, "count": value.count, "selected": value.selected}
+    if value.start is not None:
+        data["start"] = value.start
+    if value.end is not None:
+        data["end"] = value.end
+    return data
+
+
+def hit_to_dict(hit: Hit) -> dict:
+    """A hit as JSON-ready data, its highlights as escaped HTML with <mark> around the matches."""
+    return {
+        "id": hit.id,
+        "title": hit.title,
+        "excerpt": hit.excerpt,
+        "url": hit.url,
+        "provider": hit.provider,
+        "domain": hit.domain,
+        "published": hit.published,
+        "topics": list(hit.topics),
+        "image": hit.image,
+        "score": hit.score,
+        "highlights": {name: value.render() for name, value in hit.highlights.items()},
+        "category": hit.category,
+        "type": hit.type,
+        "quality": hit.quality,
+        "duplicates": hit.duplicates,
+        "related_to": hit.related_to,
+        "related_ids": list(hit.related_ids),
+    }
+
+
+__all__ = ["Facet", "FacetValue", "Highlight", "Hit", "SearchResults", "SearchService", "Suggestion", "hit_to_dict"]

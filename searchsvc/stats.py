@@ -8,15 +8,11 @@ without the server's paths (file paths relative to their source folder, no index
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 from collections.abc import Iterable
-from typing import Any
 
-from searchsvc import engine
-from searchsvc.engine.whoosh_engine.generations import Generation, require_generation
-from searchsvc.indexer import MANIFEST
+from searchsvc.engine import IndexSummary, open_search
 
 # failures and warnings listed by /api/stats (the totals are always given)
 PUBLIC_LIST_LIMIT = 20
@@ -26,42 +22,36 @@ REPORT_KEYS = (*COUNT_KEYS, "articles", "documents", "generation", "full", "seco
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s:'\"/]+/)*([^\s:'\"/]+)")
 
 
-def _manifest(generation: Generation) -> tuple[int, dict]:
-    """The number of files and the last build's report, from the generation's manifest."""
-    try:
-        data = json.loads((generation.path / MANIFEST).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        return 0, {}
-    return len(data.get("files", {})), data.get("report", {})
-
-
-def _base(generation: Generation, files: int, report: dict, top_providers: list[tuple[str, int]]) -> dict:
-    size = sum(entry.stat().st_size for entry in generation.path.iterdir() if entry.is_file())
-    finished = report.get("finished_at") or generation.path.stat().st_mtime
+def _base(summary: IndexSummary) -> dict:
+    report = summary.report
+    built = None
+    if summary.built_at:
+        built = dt.datetime.fromtimestamp(summary.built_at, dt.UTC).isoformat(timespec="seconds")
     return {
-        "generation": generation.name,
-        "documents": engine.document_count(generation.path),
-        "files": files,
-        "built_at": dt.datetime.fromtimestamp(finished, dt.UTC).isoformat(timespec="seconds"),
-        "build_seconds": float(report.get("seconds", 0.0)),
+        "generation": summary.view,
+        "documents": summary.documents,
+        "files": summary.files,
+        "built_at": built,
+        "build_seconds": summary.build_seconds,
         "last_report": ", ".join(f"{key} {report.get(key, 0)}" for key in COUNT_KEYS),
-        "size_bytes": size,
-        "top_providers": top_providers,
+        "size_bytes": summary.size_bytes,
+        "top_providers": list(summary.top_providers),
     }
 
 
-def index_stats(index_dir: str | os.PathLike[str], top: int = 10) -> dict:
-    """Everything about the current generation, for the operator (``searchsvc stats``)."""
-    generation = require_generation(index_dir)
-    files, report = _manifest(generation)
-    data = _base(generation, files, report, engine.top_values(generation.path, "provider", top))
-    return {"index_dir": str(index_dir), **data, "report": report}
+def index_stats(settings, top: int = 10) -> dict:
+    """Everything about the view being served, for the operator (``searchsvc stats``)."""
+    engine = open_search(settings)
+    try:
+        summary = engine.summary(top=top)
+    finally:
+        engine.close()
+    return {"engine": settings.engine, "index_dir": str(settings.index_dir), **_base(summary), "report": summary.report}
 
 
-def public_stats(generation: Generation, snapshot: Any, sources: Iterable[str], index_dir: str, top: int = 10) -> dict:
-    """The stats of ``generation`` (served as the engine's ``snapshot``) for /api/stats: bounded,
-    and without the server's paths. Costs a read of the manifest: compute it once per generation."""
-    files, report = _manifest(generation)
+def public_stats(summary: IndexSummary, sources: Iterable[str], index_dir: str) -> dict:
+    """The stats of a view for /api/stats: bounded, and without the server's paths."""
+    report = summary.report
     scrub = path_scrubber(sources, index_dir)
     failures = report.get("failures", [])
     warnings = report.get("warnings", [])
@@ -70,8 +60,7 @@ def public_stats(generation: Generation, snapshot: Any, sources: Iterable[str], 
     bounded["warned"] = len(warnings)
     bounded["failures"] = [scrub(str(text)) for text in failures[:PUBLIC_LIST_LIMIT]]
     bounded["warnings"] = [scrub(str(text)) for text in warnings[:PUBLIC_LIST_LIMIT]]
-    data = _base(generation, files, report, engine.top_values(snapshot, "provider", top))
-    return {**data, "report": bounded}
+    return {**_base(summary), "report": bounded}
 
 
 def path_scrubber(sources: Iterable[str], index_dir: str | os.PathLike[str]):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from searchsvc.config import Settings
-from searchsvc.engine import open_engine
+from searchsvc.engine import open_search
 from searchsvc.indexer import build_index
 from searchsvc.search import SearchRequest, SearchResults, SearchService, parse_request
 
@@ -385,12 +385,12 @@ def build_corpus_index(root: Path, docs: Iterable[Doc] = CORPUS) -> Path:
 def exact_service(index: Path, cache_size: int = 0) -> SearchService:
     """A service whose ranking is text relevance only (no recency or quality boost)."""
     settings = Settings(index_dir=str(index), recency_weight=0, quality_weight=0)
-    return SearchService(open_engine(settings), cache_size=cache_size)
+    return SearchService(open_search(settings), cache_size=cache_size)
 
 
 def default_service(index: Path) -> SearchService:
     """A service with the default recency and quality weights."""
-    return SearchService(open_engine(Settings(index_dir=str(index))), cache_size=0)
+    return SearchService(open_search(Settings(index_dir=str(index))), cache_size=0)
 
 
 def request(**params: str | list[str]) -> SearchRequest:

@@ -14,7 +14,7 @@ import pytest
 from web_fixtures import wait_for, write_corpus
 
 from searchsvc.config import Settings
-from searchsvc.engine import open_engine
+from searchsvc.engine import open_search
 from searchsvc.engine.whoosh_engine import generation_switch as switching
 from searchsvc.engine.whoosh_engine import search as whoosh_search
 from searchsvc.engine.whoosh_engine.generation_switch import GenerationSwitch, open_snapshot
@@ -77,10 +77,10 @@ def test_searches_right_after_a_new_generation_answer_from_the_old_one_until_it_
 
 def test_a_service_switches_to_the_new_generation_and_a_search_in_progress_keeps_its_own(index, monkeypatch):
     monkeypatch.setattr(whoosh_search, "CHECK_INTERVAL", INTERVAL)
-    engine = open_engine(Settings(index_dir=str(index)))
+    engine = open_search(Settings(index_dir=str(index)))
     service = SearchService(engine, cache_size=0)
     before = search(service, "berlin")
-    in_progress = engine.snapshot()  # what a request that started now holds
+    in_progress = engine.view()  # what a request that started now holds
 
     publish_berlin(index)
     after = wait_for(
@@ -96,7 +96,7 @@ def test_a_service_switches_to_the_new_generation_and_a_search_in_progress_keeps
         ["Zeppelins land in Berlin"],
     )
     # the snapshot a request started with answers from its generation only
-    assert (old.generation, old.total, old_all.generation, old_all.total) == ("gen-000001", 0, "gen-000001", 13)
+    assert (old.view, old.total, old_all.view, old_all.total) == ("gen-000001", 0, "gen-000001", 13)
     assert engine.article("https://news.example/berlin", in_progress) is None
     assert engine.article("https://news.example/berlin").title == "Zeppelins land in Berlin"
 
@@ -104,7 +104,7 @@ def test_a_service_switches_to_the_new_generation_and_a_search_in_progress_keeps
 def test_a_generation_that_fails_to_open_is_logged_and_retried_while_the_old_one_serves(index, monkeypatch, caplog):
     monkeypatch.setattr(whoosh_search, "CHECK_INTERVAL", INTERVAL)
     monkeypatch.setattr(switching, "RETRY_SECONDS", 0.2)
-    service = SearchService(open_engine(Settings(index_dir=str(index))), cache_size=0)
+    service = SearchService(open_search(Settings(index_dir=str(index))), cache_size=0)
     assert search(service, "solar").generation == "gen-000001"
 
     broken = index / "gen-000002"
@@ -140,7 +140,7 @@ def test_the_first_open_is_waited_for_and_no_index_is_an_error(tmp_path):
 
 def test_when_the_served_generation_was_removed_the_next_search_waits_for_the_newest(index, monkeypatch):
     monkeypatch.setattr(whoosh_search, "CHECK_INTERVAL", INTERVAL)
-    service = SearchService(open_engine(Settings(index_dir=str(index))), cache_size=0)
+    service = SearchService(open_search(Settings(index_dir=str(index))), cache_size=0)
     assert search(service, "berlin").generation == "gen-000001"
 
     publish_berlin(index)  # gen-000002

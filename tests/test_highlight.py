@@ -8,9 +8,14 @@ import re
 import pytest
 from search_fixtures import name_of, request, search_index_fixture, service_fixture  # noqa: F401 - fixtures
 
-from searchsvc.engine.whoosh_engine.highlight import highlight
+from searchsvc.engine.whoosh_engine.highlight import highlight as spans_of
 
 LONG = " ".join(f"word{i}" for i in range(100)) + " solar panels " + " ".join(f"tail{i}" for i in range(100))
+
+
+def highlight(*args, **kwargs) -> str:
+    """The highlight as the page and the API show it: escaped HTML with <mark> around the spans."""
+    return spans_of(*args, **kwargs).render()
 
 
 def plain(html: str) -> str:
@@ -93,21 +98,21 @@ def test_hit_title_with_a_literal_script_tag_is_escaped(service):
     hit = results.hits[0]
     assert name_of(hit.id) == "s18"
     assert hit.title == "<script>alert(1)</script> Robots write the news"
-    assert hit.highlights["title"] == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>Robots</mark> write the news"
-    assert hit.highlights["excerpt"] == "Newsrooms test <mark>robots</mark> that draft reports."
+    assert hit.highlights["title"].render() == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>Robots</mark> write the news"
+    assert hit.highlights["excerpt"].render() == "Newsrooms test <mark>robots</mark> that draft reports."
 
 
 def test_hit_shows_every_field_with_the_query_words_marked(service):
     results = service.search(request(q="glacier"))
 
     assert results.query_terms == ["glacier"]
-    assert results.hits[0].highlights == {
+    assert {name: value.render() for name, value in results.hits[0].highlights.items()} == {
         "title": "<mark>Glacier</mark> melt accelerates in the Alps",
         "excerpt": "<mark>Glacier</mark> melt doubled in a decade, scientists say.",
         "body": "…taken by their predecessors. By the last survey the <mark>glacier</mark> had lost a third "
         "of its ice.",
     }
-    assert results.hits[1].highlights["body"] == (
+    assert results.hits[1].highlights["body"].render() == (
         "One guide mentioned a <mark>glacier</mark> nearby, but most slopes are lower."
     )
 
@@ -116,7 +121,7 @@ def test_phrase_words_are_marked(service):
     results = service.search(request(q='"heat pumps"'))
 
     assert (
-        results.hits[0].highlights["title"] == "<mark>Heat</mark> <mark>pumps</mark> replace gas boilers in old houses"
+        results.hits[0].highlights["title"].render() == "<mark>Heat</mark> <mark>pumps</mark> replace gas boilers in old houses"
     )
 
 
@@ -124,7 +129,7 @@ def test_excluded_words_are_not_marked(service):
     results = service.search(request(q="panels NOT body:battery"))
 
     assert [name_of(hit.id) for hit in results.hits] == ["s01"]
-    assert results.hits[0].highlights["title"] == "Solar <mark>panels</mark> and batteries power remote villages"
+    assert results.hits[0].highlights["title"].render() == "Solar <mark>panels</mark> and batteries power remote villages"
     assert results.query_terms == ["panel"]
 
 
@@ -132,7 +137,7 @@ def test_prefix_query_terms_keep_their_star(service):
     results = service.search(request(q="batter* solar"))
 
     assert results.query_terms == ["batter*", "solar"]
-    assert results.hits[0].highlights["excerpt"] == (
+    assert results.hits[0].highlights["excerpt"].render() == (
         "Cheap <mark>solar</mark> panels paired with <mark>battery</mark> storage bring electricity to villages."
     )
 
@@ -142,4 +147,4 @@ def test_hits_without_query_words_are_escaped_but_unmarked(service, q):
     results = service.search(request(q=q, topic="AI"))
 
     by_name = {name_of(hit.id): hit for hit in results.hits}
-    assert by_name["s18"].highlights["title"] == "&lt;script&gt;alert(1)&lt;/script&gt; Robots write the news"
+    assert by_name["s18"].highlights["title"].render() == "&lt;script&gt;alert(1)&lt;/script&gt; Robots write the news"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from searchsvc.engine import document_count
+from searchsvc.engine.whoosh_engine.builder import document_count
 from searchsvc.engine.whoosh_engine.generations import BuildLock, all_generations, current_generation
 from searchsvc.errors import IndexLockedError
 from searchsvc.indexer import build_index, check_sources, read_manifest

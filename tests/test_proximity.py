@@ -5,7 +5,7 @@ as BM25 ranks it."""
 from __future__ import annotations
 
 from searchsvc.config import Settings
-from searchsvc.engine import open_engine
+from searchsvc.engine import open_search
 from searchsvc.indexer import build_index
 from searchsvc.search import SearchService, parse_request
 
@@ -20,7 +20,7 @@ def _service(write_article, corpus, index_dir) -> SearchService:
     write_article("b.md", "Bond markets", "https://news.example/together", body=TOGETHER, mtime=0)
     write_article("c.md", "Weather", "https://news.example/weather", body="Rain in the city today.", mtime=0)
     build_index([corpus], index_dir, full=True)
-    return SearchService(open_engine(Settings(index_dir=str(index_dir))), cache_size=0)
+    return SearchService(open_search(Settings(index_dir=str(index_dir))), cache_size=0)
 
 
 def _ids(service: SearchService, **params) -> list[str]:

@@ -24,7 +24,7 @@ from search_fixtures import (  # noqa: F401 - fixtures register by being importe
 from web_fixtures import web_corpus_fixture, web_index_fixture  # noqa: F401 - fixtures
 
 from searchsvc.config import Settings
-from searchsvc.engine import open_engine
+from searchsvc.engine import open_search
 from searchsvc.engine.whoosh_engine.highlight import MAX_SCANNED_CHARS, highlight
 from searchsvc.engine.whoosh_engine.schema import MAX_TOKEN_LENGTH
 from searchsvc.engine.whoosh_engine.spelling import MAX_WORD_LENGTH
@@ -40,7 +40,7 @@ ONE_LETTER_PREFIXES = " ".join(a + "*" for a in string.ascii_lowercase)
 
 
 def service_with(index: Path, **settings) -> SearchService:
-    return SearchService(open_engine(Settings(index_dir=str(index), **settings)), cache_size=0)
+    return SearchService(open_search(Settings(index_dir=str(index), **settings)), cache_size=0)
 
 
 # --- item 1: one long word -----------------------------------------------------------------------
@@ -82,7 +82,7 @@ def test_long_words_are_left_out_of_the_index_and_the_vocabulary_stays_bounded(g
         for field in ("title", "spelling"):
             assert max(len(t) for t in reader.lexicon(field)) <= MAX_TOKEN_LENGTH
     service = service_with(giant_index, recency_weight=0, quality_weight=0)
-    snapshot = service.engine.snapshot()
+    snapshot = service.engine.view()
     vocabulary = snapshot.vocabulary()
 
     assert max(len(w) for w in vocabulary.frequency) <= MAX_TOKEN_LENGTH
@@ -91,7 +91,7 @@ def test_long_words_are_left_out_of_the_index_and_the_vocabulary_stays_bounded(g
     assert service.search(request(q="giant")).total == 1
     assert names(service.search(request(q="random letters"))) == ["letters"]
     assert service.search(request(q="x" * 100)).total == 0
-    assert [s["text"] for s in service.suggest("sola")] == ["solar"]
+    assert [s.text for s in service.suggest("sola")] == ["solar"]
 
 
 def test_the_bulk_and_the_incremental_writer_drop_the_same_long_words(tmp_path):
@@ -102,7 +102,7 @@ def test_the_bulk_and_the_incremental_writer_drop_the_same_long_words(tmp_path):
     write_article_file(tmp_path / "corpus", Doc("second", f"More limits {at_limit} {over}"), mtime=10)
     build_index([str(tmp_path / "corpus")], index, lock_timeout=5)
     service = service_with(index)
-    snapshot = service.engine.snapshot()
+    snapshot = service.engine.view()
 
     assert len(snapshot.leaves) >= 2  # the bulk writer's segment and the update's
     assert sorted(names(service.search(request(q=at_limit)))) == ["first", "second"]
@@ -116,7 +116,7 @@ def test_the_bulk_and_the_incremental_writer_drop_the_same_long_words(tmp_path):
 
 def test_highlighting_twenty_thousand_matches_is_linear():
     started = time.monotonic()  # before: 5-12 s
-    html = highlight("boom " * 20000, {"boom"}, fragment=200)
+    html = highlight("boom " * 20000, {"boom"}, fragment=200).render()
 
     assert time.monotonic() - started < 2
     assert html == " ".join(["<mark>boom</mark>"] * 40) + "…"
@@ -125,7 +125,7 @@ def test_highlighting_twenty_thousand_matches_is_linear():
 def test_highlighting_looks_at_the_first_max_scanned_chars_only():
     text = "solar " * (MAX_SCANNED_CHARS // 6) + "tail " * 1000
 
-    html = highlight(text, {"solar"})
+    html = highlight(text, {"solar"}).render()
 
     assert html.endswith("…")
     assert "tail" not in html

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from searchsvc.config import Settings
-from searchsvc.engine import open_engine
-from searchsvc.engine.whoosh_engine.search import AND_LIKE_WORDS
+from searchsvc.engine import open_search
+from searchsvc.engine.ranking import DEFAULT_RANKING
 from searchsvc.indexer import build_index
 from searchsvc.search import SearchService, parse_request
 
@@ -27,7 +27,7 @@ def service(write_article, corpus, index_dir) -> SearchService:
     for n in range(8):  # articles without the words, so that the words are rare (positive idf)
         write_article(f"other{n}.md", f"Weather note {n}", f"https://news.example/other{n}", body=f"Rain {n}.")
     build_index([corpus], index_dir, full=True)
-    return SearchService(open_engine(Settings(index_dir=str(index_dir))), cache_size=0)
+    return SearchService(open_search(Settings(index_dir=str(index_dir))), cache_size=0)
 
 
 def _ranked(service: SearchService, q: str) -> list[tuple[str, float]]:
@@ -39,7 +39,7 @@ def _ranked(service: SearchService, q: str) -> list[tuple[str, float]]:
 def test_a_long_relaxed_query_is_ranked_by_score(service):
     ranked = _ranked(service, "glacier turbine harbour copper lantern")
 
-    assert len("glacier turbine harbour copper lantern".split()) > AND_LIKE_WORDS
+    assert len("glacier turbine harbour copper lantern".split()) > DEFAULT_RANKING.and_like_words
     assert [name for name, _ in ranked] == ["short", "long"]
 
 

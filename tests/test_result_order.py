@@ -11,7 +11,7 @@ import pytest
 
 from searchsvc.engine.whoosh_engine.evaluator import _sum_by_doc
 from searchsvc.engine.whoosh_engine.schema import NO_DATE
-from searchsvc.engine.whoosh_engine.search import COLLAPSE_SECONDS, WhooshEngine
+from searchsvc.engine.whoosh_engine.ordering import COLLAPSE_SECONDS, collapse, result_order
 
 SIZE = 5_000
 
@@ -54,12 +54,11 @@ def _plain_collapse(s, docs, final):
 def test_relevance_order_and_collapse_equal_their_plain_definitions(count, relaxed):
     rng = np.random.default_rng(count + relaxed)
     s = _snapshot(rng)
-    engine = WhooshEngine.__new__(WhooshEngine)
     docs = np.sort(rng.choice(SIZE, size=count, replace=False)).astype(np.int32)
     final = rng.choice([0.0, 0.5, 1.25, 3.0, 7.5], size=count).astype(np.float32)
     complete = rng.random(count) < 0.5 if relaxed else None
 
-    order = engine._order(s, "relevance", docs, final, True, complete)
+    order = result_order(s, "relevance", docs, final, True, complete)
     ts = s.published_ts[docs]
     if relaxed:
         expected = np.lexsort((docs, -ts, -final, ~complete))
@@ -67,7 +66,7 @@ def test_relevance_order_and_collapse_equal_their_plain_definitions(count, relax
         expected = np.lexsort((docs, -ts, -final))
     assert order.tolist() == expected.tolist()
 
-    collapsed = engine._collapse(s, docs[order], final[order])
+    collapsed = collapse(s, docs[order], final[order])
     plain = _plain_collapse(s, docs[order], final[order])
     assert [c.tolist() for c in collapsed] == [p.tolist() for p in plain]
     assert int(collapsed[2].sum()) == count

@@ -30,7 +30,7 @@ from search_fixtures import (  # noqa: F401 - fixtures register by being importe
 from searchsvc.engine.whoosh_engine import search as whoosh_search
 from searchsvc.errors import QueryError
 from searchsvc.indexer import build_index
-from searchsvc.search import MAX_QUERY_LENGTH, SearchRequest, parse_request
+from searchsvc.search import MAX_QUERY_LENGTH, SearchRequest, Suggestion, parse_request
 
 
 def found(results) -> set[str]:
@@ -121,8 +121,8 @@ def test_prefix_star_matches_every_word_starting_with_the_prefix(service):
 
     assert found(results) == {"s01", "s03"}
     by_name = {name_of(hit.id): hit for hit in results.hits}
-    assert by_name["s01"].highlights["title"] == "Solar panels and <mark>batteries</mark> power remote villages"
-    assert by_name["s03"].highlights["title"] == "<mark>Battery</mark> recycling plant breaks ground"
+    assert by_name["s01"].highlights["title"].render() == "Solar panels and <mark>batteries</mark> power remote villages"
+    assert by_name["s03"].highlights["title"].render() == "<mark>Battery</mark> recycling plant breaks ground"
 
 
 @pytest.mark.parametrize("q", ["police", "policing", "polices"])
@@ -656,25 +656,25 @@ def test_unknown_article_is_none(service):
 
 def test_suggest_completes_from_topics_providers_and_title_words(service):
     assert service.suggest("pol") == [
-        {"text": "Politics", "kind": "topic"},
-        {"text": "Polar Press", "kind": "provider"},
-        {"text": "police", "kind": "word"},
-        {"text": "policing", "kind": "word"},
+        Suggestion("Politics", "topic"),
+        Suggestion("Polar Press", "provider"),
+        Suggestion("police", "word"),
+        Suggestion("policing", "word"),
     ]
 
 
 def test_suggest_completes_the_last_word_and_keeps_the_rest(service):
-    assert service.suggest("solar pa") == [{"text": "solar panels", "kind": "word"}]
+    assert service.suggest("solar pa") == [Suggestion("solar panels", "word")]
 
 
 def test_suggest_matches_any_word_of_a_provider_name(service):
-    assert service.suggest("press") == [{"text": "Polar Press", "kind": "provider"}]
+    assert service.suggest("press") == [Suggestion("Polar Press", "provider")]
 
 
 def test_suggest_respects_the_limit_and_ignores_blank_input(service):
     assert service.suggest("t", limit=2) == [
-        {"text": "Travel", "kind": "topic"},
-        {"text": "Tech Times", "kind": "provider"},
+        Suggestion("Travel", "topic"),
+        Suggestion("Tech Times", "provider"),
     ]
     assert service.suggest("   ") == []
     assert service.suggest("zzz") == []

@@ -182,7 +182,7 @@ def test_any_autocomplete_prefix_gives_at_most_limit_suggestions(service, prefix
     suggestions = service.suggest(prefix, limit)
 
     assert len(suggestions) <= limit
-    assert all(item["kind"] in ("topic", "provider", "word") and item["text"] for item in suggestions)
+    assert all(item.kind in ("topic", "provider", "word") and item.text for item in suggestions)
     if not prefix.strip():
         assert suggestions == []
 
@@ -221,6 +221,7 @@ PLAIN_WORDS = [
     "NOT",
     "TO",
     "ANDMAYBE",
+    "REQUIRE",
     "news",
     "running",
     "x2",
@@ -245,6 +246,7 @@ def test_plain_words_are_built_into_exactly_the_query_the_parser_makes(words, se
 def test_plain_word_queries_take_the_direct_path_and_operators_do_not():
     assert _plain_words_query(SCHEMA, "Solar  café 2022") == PARSER.parse("Solar  café 2022")
     assert _plain_words_query(SCHEMA, "the a") == PARSER.parse("the a")
-    assert [_plain_words_query(SCHEMA, t) for t in ("solar AND wind", '"solar"', "title:solar", "sol*", "-x")] == [
-        None
-    ] * 5
+    assert [
+        _plain_words_query(SCHEMA, t)
+        for t in ("solar AND wind", "solar REQUIRE wind", '"solar"', "title:solar", "sol*", "-x")
+    ] == [None] * 6

@@ -17,8 +17,7 @@ from web_fixtures import (  # noqa: F401 - fixtures register by being imported
 )
 
 from searchsvc.config import Settings
-from searchsvc.engine import top_values
-from searchsvc.engine.whoosh_engine.generations import current_generation
+from searchsvc.engine.whoosh_engine.summary import top_values
 from searchsvc.indexer import build_index
 from searchsvc.reindex import STATUS_FILE
 from searchsvc.request import MAX_PAGE, MAX_QUERY_LENGTH
@@ -212,12 +211,12 @@ def test_stats_are_computed_once_per_generation_and_again_for_a_new_one(tmp_path
 
 
 def test_top_values_count_live_documents_from_the_snapshot_columns(app, web_index):
-    snapshot = app.extensions["searchsvc.service"].engine.snapshot()
-    folder = current_generation(web_index).path
+    engine = app.extensions["searchsvc.service"].engine
+    snapshot = engine.view()
 
     providers = [("Green Wire", 5), ("Daily Planet", 4), ("Tech Times", 4)]
     assert top_values(snapshot, "provider", 10) == providers
-    assert top_values(folder, "provider", 10) == providers
+    assert engine.summary(snapshot).top_providers == providers
     assert top_values(snapshot, "provider", 1) == [("Green Wire", 5)]
     assert top_values(snapshot, "topic", 2) == [("Climate", 6), ("Energy", 4)]
 

@@ -1,77 +1,69 @@
-"""The search engine seam. Everything outside this package is engine-neutral; Whoosh is the
-embedded engine and the only one that imports ``whoosh``.
-
-An engine offers: ``write_full``/``write_changes``/``document_count`` for the indexer, and
-``open_engine(settings)`` returning an object with ``search(request)``, ``article(id)``,
-``more_like_this(id)``, ``suggest(prefix)`` and ``snapshot().name`` for the search layer.
+"""The search engine seam: the interface (interface.py) and the one factory that picks an engine
+by the ``engine`` setting. Code outside this package imports only these names; each engine's
+internals (the Whoosh engine's generations, segments and build workers) stay in its subpackage.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from searchsvc.engine.whoosh_engine.writer import (
-    INDEX_NAME,
-    commit_segments,
-    create_index,
-    write_changes,
-    write_full,
-    write_segment,
+from searchsvc.engine.interface import (
+    Build,
+    Builder,
+    BuildState,
+    Facet,
+    FacetValue,
+    Highlight,
+    Hit,
+    IndexSummary,
+    ResultPage,
+    SearchEngine,
+    Suggestion,
+    View,
 )
+from searchsvc.errors import ConfigError
+
+ENGINES = ("whoosh",)
 
 
-def _open(folder: Path):
-    from whoosh import index as whoosh_index
-
-    return whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
-
-
-def document_count(folder: Path) -> int:
-    return _open(folder).doc_count()
+def _check(settings) -> str:
+    name = settings.engine
+    if name not in ENGINES:
+        raise ConfigError(f"Unknown engine {name!r} (the engine setting). Known engines: {', '.join(ENGINES)}.")
+    return name
 
 
-def top_values(source, column: str, top: int = 10) -> list[tuple[str, int]]:
-    """The most frequent values of a column over the live documents (ties by value).
-
-    ``source`` is an open snapshot (``engine.snapshot()``: counted from its columns with numpy,
-    no per-document Python) or a generation folder (read from disk, for the CLI).
-    """
-    import numpy as np
-
-    from searchsvc.engine.whoosh_engine.snapshot import Snapshot, ValueColumn, read_facets
-
-    if isinstance(source, Snapshot):
-        values = getattr(source, {"topic": "topics"}.get(column, column))
-        live = source.live
-    else:
-        with _open(Path(source)).reader() as reader:
-            values = ValueColumn(read_facets(reader)[column])
-            live = np.zeros(reader.doc_count_all(), dtype=bool)
-            live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
-    if hasattr(values, "counts"):  # a multi-valued column
-        counts = values.counts(np.flatnonzero(live))
-    else:
-        counts = np.bincount(values.ords[live], minlength=len(values.values))
-    order = np.lexsort((np.arange(len(counts)), -counts))[:top]
-    return [(values.values[i], int(counts[i])) for i in order if counts[i] > 0]
-
-
-def open_engine(settings):
-    """The search engine for ``settings.index_dir``."""
+def open_search(settings) -> SearchEngine:
+    """The search side of the engine ``settings.engine`` names."""
     from searchsvc.engine.limits import QueryLimits
-    from searchsvc.engine.whoosh_engine.search import Ranking, WhooshEngine
+    from searchsvc.engine.ranking import RankingModel
 
-    ranking = Ranking(settings.recency_weight, settings.quality_weight)
-    return WhooshEngine(settings.index_dir, ranking, QueryLimits.from_settings(settings))
+    _check(settings)
+    from searchsvc.engine.whoosh_engine.search import WhooshEngine
+
+    return WhooshEngine(settings.index_dir, RankingModel.from_settings(settings), QueryLimits.from_settings(settings))
+
+
+def open_builder(settings) -> Builder:
+    """The build side of the engine ``settings.engine`` names."""
+    _check(settings)
+    from searchsvc.engine.whoosh_engine.builder import WhooshBuilder
+
+    return WhooshBuilder(settings.index_dir)
 
 
 __all__ = [
-    "commit_segments",
-    "create_index",
-    "document_count",
-    "open_engine",
-    "top_values",
-    "write_changes",
-    "write_full",
-    "write_segment",
+    "ENGINES",
+    "Build",
+    "BuildState",
+    "Builder",
+    "Facet",
+    "FacetValue",
+    "Highlight",
+    "Hit",
+    "IndexSummary",
+    "ResultPage",
+    "SearchEngine",
+    "Suggestion",
+    "View",
+    "open_builder",
+    "open_search",
 ]

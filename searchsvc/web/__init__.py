@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None, test_config: Mapping[str, Any] 
     ``test_config`` overrides settings by name (``{"index_dir": ..., "result_cache": 0}``);
     upper-case keys (``TESTING``) go to Flask's own config instead.
     """
-    from searchsvc.engine import open_engine
+    from searchsvc.engine import open_search
     from searchsvc.reindex import Reindexer
     from searchsvc.search import SearchService
     from searchsvc.web import admin, api, errors, http, views
@@ -36,8 +36,7 @@ def create_app(settings: Settings | None = None, test_config: Mapping[str, Any] 
     app.url_map.converters["id"] = views.ArticleIdConverter
     app.json.sort_keys = False
     app.extensions["searchsvc.settings"] = settings
-    app.extensions["searchsvc.service"] = SearchService(open_engine(settings), cache_size=settings.result_cache)
-    app.extensions["searchsvc.summary"] = {}
+    app.extensions["searchsvc.service"] = SearchService(open_search(settings), cache_size=settings.result_cache)
     app.extensions["searchsvc.stats"] = {}  # /api/stats' data, by generation
     # status of re-index runs, and runs started through POST /api/admin/reindex; the schedule
     # itself runs in one process only (see searchsvc.serve)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request
 
 from searchsvc.errors import QueryError
+from searchsvc.search import hit_to_dict
 from searchsvc.web import openapi
 from searchsvc.web.http import conditional, no_store
 from searchsvc.web.state import (
@@ -52,7 +53,7 @@ def _article_payload(doc_id: str):
     if found is None:
         abort(404, f"No article with id {doc_id!r}. Ids are article URLs, as /api/search returns them.")
     hit, related = found
-    return jsonify({"ok": True, "article": hit.to_dict(), "related": [h.to_dict() for h in related]})
+    return jsonify({"ok": True, "article": hit_to_dict(hit), "related": [hit_to_dict(h) for h in related]})
 
 
 @blueprint.get("/api/articles/<id:doc_id>")
@@ -84,7 +85,8 @@ def suggest():
                 f"Parameter 'limit' must be a whole number from 1 to {SUGGEST_LIMIT_MAX}; got {raw!r}.", "limit"
             )
         limit = int(raw)
-    return jsonify({"ok": True, "suggestions": service().suggest(one_param("q"), limit)})
+    suggestions = service().suggest(one_param("q"), limit)
+    return jsonify({"ok": True, "suggestions": [{"text": s.text, "kind": s.kind} for s in suggestions]})
 
 
 @blueprint.get("/api/stats")

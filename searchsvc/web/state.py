@@ -4,18 +4,14 @@ state of re-index runs."""
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 from flask import current_app, g, request
 
-from searchsvc import engine
 from searchsvc.config import Settings
-from searchsvc.engine.whoosh_engine.generations import Generation, require_generation
 from searchsvc.reindex import Reindexer
 from searchsvc.search import SearchRequest, SearchService, parse_request
 from searchsvc.stats import public_reindex, public_stats
 
-_summary_lock = threading.Lock()
 _stats_lock = threading.Lock()
 
 
@@ -44,42 +40,27 @@ def search_request(strict: bool = True) -> SearchRequest:
 
 
 def index_summary() -> dict:
-    """Generation and document count of the index being served (read once per generation).
-
-    The count is that of the generation this process serves, which may lag ``CURRENT`` by up to
-    half a second after a re-index: a summary never pairs one generation with another's count.
-    """
-    generation = service().generation
-    cache = current_app.extensions["searchsvc.summary"]
-    summary = cache.get(generation)
-    if summary is None:
-        try:
-            documents = engine.document_count(Path(settings().index_dir) / generation)
-        except Exception:  # noqa: BLE001 - the folder of a superseded generation may be gone already
-            current = require_generation(settings().index_dir)
-            return {"generation": current.name, "documents": engine.document_count(current.path)}
-        summary = {"generation": generation, "documents": documents}
-        with _summary_lock:
-            cache.clear()
-            cache[generation] = summary
-    return summary
+    """The name and document count of the view this process serves (which may lag the newest
+    view by up to half a second after a re-index: never one view's name with another's count)."""
+    view = service().engine.view()
+    return {"generation": view.name, "documents": view.documents}
 
 
 def stats_data() -> dict:
-    """/api/stats' data of the generation being served: computed once per generation and
-    process (concurrent callers wait for the one computing it rather than repeating it)."""
-    snapshot = service().engine.snapshot()
+    """/api/stats' data of the view being served: computed once per view and process
+    (concurrent callers wait for the one computing it rather than repeating it)."""
+    engine = service().engine
+    view = engine.view()
     cache = current_app.extensions["searchsvc.stats"]
-    data = cache.get(snapshot.name)
+    data = cache.get(view.name)
     if data is None:
         with _stats_lock:
-            data = cache.get(snapshot.name)
+            data = cache.get(view.name)
             if data is None:
                 config = settings()
-                generation = Generation(int(snapshot.name.rpartition("-")[2]), Path(snapshot.folder))
-                data = public_stats(generation, snapshot, config.source, config.index_dir)
+                data = public_stats(engine.summary(view), config.source, config.index_dir)
                 cache.clear()
-                cache[snapshot.name] = data
+                cache[view.name] = data
     return data
 
 

@@ -9,9 +9,10 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, abort, render_template, request
+from markupsafe import Markup
 from werkzeug.routing import PathConverter
 
-from searchsvc.search import FACETS, SORTS
+from searchsvc.search import FACETS, SORTS, Highlight
 from searchsvc.web.atom import render_feed
 from searchsvc.web.http import conditional
 from searchsvc.web.pagemodel import SORT_LABELS, build_page
@@ -117,7 +118,13 @@ def reindex_footer() -> dict | None:
     return status
 
 
+def marked(highlight: Highlight) -> Markup:
+    """A highlight as HTML: its text escaped, its matches in <mark>."""
+    return Markup(highlight.render())
+
+
 def register_filters(app: Flask) -> None:
+    app.add_template_filter(marked, "marked")
     app.add_template_filter(nice_date, "nice_date")
     app.add_template_filter(nice_time, "nice_time")
     app.add_template_filter(web_url, "web_url")

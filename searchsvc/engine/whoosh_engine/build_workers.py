@@ -5,22 +5,20 @@ which keeps the parent small and saves pickling them."""
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
 import pickle
-import signal
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
-from searchsvc import engine
+from searchsvc.child_processes import die_with_parent
+from searchsvc.engine.whoosh_engine import writer
 from searchsvc.memory import release_free_memory
 
 PROGRESS_EVERY = 1000
-PR_SET_PDEATHSIG = 1
 _running: set[ShardWorkers] = set()  # workers not yet closed, for stop_workers
 
 
@@ -28,17 +26,6 @@ def stop_workers() -> None:
     """Kill the worker processes of every ShardWorkers not closed yet (a build failed)."""
     for workers in list(_running):
         workers.close(kill=True)
-
-
-def die_with_parent(parent_pid: int) -> None:
-    """In a forked worker: be killed when the parent dies (even by SIGKILL), rather than live on as
-    an orphan blocked on a pipe nobody reads. Linux only; elsewhere the closed pipe ends it."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 @dataclass
@@ -54,9 +41,11 @@ class ArticleStub:
 
 
 class ShardWorkers:
-    """Parses ``jobs`` in ``count`` processes; ``parsed`` holds the results (with stubs) in job order."""
+    """Parses ``jobs`` with ``parse`` in ``count`` processes; ``parsed`` holds the results (with
+    stubs for their articles) in job order. ``parse(job)`` returns an object with ``key`` (the
+    file) and ``articles``."""
 
-    def __init__(self, jobs: Sequence[tuple[str, str]], count: int, progress: Callable | None = None) -> None:
+    def __init__(self, jobs: Sequence, count: int, parse: Callable, progress: Callable | None = None) -> None:
         context = multiprocessing.get_context("fork")
         self.processes = []
         self.pipes: list[Connection] = []
@@ -67,7 +56,7 @@ class ShardWorkers:
                 # the child closes the parent's ends it inherits: a pipe whose reader is gone then fails
                 inherited = [*self.pipes, parent_end]
                 process = context.Process(
-                    target=_worker, args=(jobs[shard::count], child_end, os.getpid(), inherited), daemon=True
+                    target=_worker, args=(jobs[shard::count], parse, child_end, os.getpid(), inherited), daemon=True
                 )
                 self.pipes.append(parent_end)
                 process.start()
@@ -116,7 +105,7 @@ class ShardWorkers:
         whose article wins) as index segments in ``folder``; ``finish_writing`` waits for them."""
         self._folder = folder
         try:
-            engine.create_index(folder)
+            writer.create_index(folder)
             for pipe in self.pipes:
                 pipe.send(("write", (str(folder), owners)))
         except BaseException:
@@ -135,7 +124,7 @@ class ShardWorkers:
             self.close(kill=True)
             raise
         self.close()
-        engine.commit_segments(self._folder, tokens)
+        writer.commit_segments(self._folder, tokens)
         return written
 
     def close(self, kill: bool = False) -> None:
@@ -175,9 +164,7 @@ class _ChosenArticles:
                     yield article
 
 
-def _worker(jobs: Sequence, conn: Connection, parent_pid: int, inherited: list[Connection]) -> None:
-    from searchsvc.indexer import _read_and_parse
-
+def _worker(jobs: Sequence, parse: Callable, conn: Connection, parent_pid: int, inherited: list[Connection]) -> None:
     die_with_parent(parent_pid)
     for pipe in inherited:
         pipe.close()
@@ -185,7 +172,7 @@ def _worker(jobs: Sequence, conn: Connection, parent_pid: int, inherited: list[C
         kept: list = []
         stubs = []
         for number, job in enumerate(jobs, 1):
-            parsed = _read_and_parse(job)
+            parsed = parse(job)
             # pickled, an article takes a fifth of the memory it takes as objects
             kept.append((parsed.key, pickle.dumps(parsed.articles, protocol=pickle.HIGHEST_PROTOCOL)))
             parsed.articles = [ArticleStub(a.id, a.related_to) for a in parsed.articles]
@@ -198,7 +185,7 @@ def _worker(jobs: Sequence, conn: Connection, parent_pid: int, inherited: list[C
         command, (folder, owners) = conn.recv()
         chosen = _ChosenArticles(kept, owners)
         del kept  # the generator holds the list, and empties it as it goes
-        token = engine.write_segment(Path(folder), chosen)
+        token = writer.write_segment(Path(folder), chosen)
         conn.send(("written", (token, chosen.count)))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the build
         error = (exc.errno, exc.strerror, exc.filename) if isinstance(exc, OSError) and exc.errno else None

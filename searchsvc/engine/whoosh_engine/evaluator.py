@@ -18,6 +18,7 @@ from searchsvc.engine.whoosh_engine.schema import (
     text_analyzer,
 )
 from searchsvc.engine.whoosh_engine.snapshot import Snapshot
+from searchsvc.errors import QueryError
 
 # BM25F saturation. Higher than BM25's usual 1.2 because field weights multiply term frequencies
 # before saturation (one title match already counts 3): at 1.2 a single weighted match takes
@@ -26,7 +27,8 @@ from searchsvc.engine.whoosh_engine.snapshot import Snapshot
 K1 = 1.6
 IDF_FLOOR = 1e-6
 B = {"title": 0.5, "topics_text": 0.3, "excerpt": 0.75, "body": 0.75}
-MAX_EXPANSION = 64
+# The largest phrase slop ("a b"~N) looked at: farther than any two positions of one document
+MAX_SLOP = 2**30
 
 # Function words dropped from a long relaxed query (one of more than AND_LIKE_WORDS words, which is
 # prose: "What countries have newly joined the United Nations?"): Lucene's English stop set, the
@@ -64,7 +66,7 @@ class Evaluator:
     def __init__(self, snapshot: Snapshot, text: str = "", deadline: Deadline = NO_DEADLINE) -> None:
         self.s = snapshot
         self.deadline = deadline  # checked before each part of the query is evaluated
-        # (field, prefix) -> the first words the prefix expands to, as check_prefixes found them
+        # (field, prefix) -> every word the prefix expands to, as check_prefixes found them
         self._expansions: dict[tuple[str, str], list[str]] = {}
         # how often each word occurs in the query: the parser keeps a repeated word once, but a
         # word a long query repeats ("MEDLARS ... MEDLARS") is what it is about (BM25's qtf)
@@ -72,20 +74,33 @@ class Evaluator:
         self.idfs: dict[str, float] = {}  # each word's idf, as word() scored it
 
     def run(self, q: query.Query) -> Matches:
+        """The documents ``q`` matches (ascending) and their scores: the documents Whoosh's own
+        searcher matches (tests/test_evaluator_differential.py checks it on generated queries;
+        Whoosh's AndNot matcher itself sometimes keeps a document it should not, see there).
+
+        Implemented: every node parse_user_query makes (Term, Or, And, Not, AndNot, AndMaybe,
+        Require, Phrase with any slop, Prefix, Every, NullQuery) and Wildcard. Any other node
+        (FuzzyTerm, Regex, ranges, spans, DisjunctionMax, Every(field), ...) raises QueryError.
+        There is no fallback to Whoosh's searcher: no query is silently run some other way, and
+        an error inside the evaluator surfaces as itself, never as zero results."""
         self.deadline.check()
         if isinstance(q, query.qcore._NullQuery):
             return _NONE
         if isinstance(q, query.Every):
+            if q.fieldname is not None:
+                raise unsupported_query(q, "every document with a value in one field")
             docs = np.flatnonzero(self.s.live).astype(np.int32)
             return docs, np.zeros(len(docs), dtype=np.float32)
         if isinstance(q, query.Term):
             return self.word([q.fieldname], q.text, q.boost)
-        if isinstance(q, query.Or):
+        if isinstance(q, query.Or):  # minmatch is not implemented by Whoosh either (it ignores it)
             unit = self._word_unit(q)
             if unit is not None:
                 return self.word(*unit, q.boost)
             return _union([self.run(child) for child in q.subqueries], q.boost)
         if isinstance(q, query.And):
+            if not q.subqueries:  # as Whoosh: an And of nothing matches nothing
+                return _NONE
             positive = [c for c in q.subqueries if not isinstance(c, query.Not)]
             negative = [c.query for c in q.subqueries if isinstance(c, query.Not)]
             result = _intersect([self.run(child) for child in positive]) if positive else self.run(query.Every())
@@ -97,6 +112,8 @@ class Evaluator:
         if isinstance(q, query.AndMaybe):
             required, optional = self.run(q.a), self.run(q.b)
             return _add_optional(required, optional)
+        if isinstance(q, query.Require):  # "a REQUIRE b": documents matching both, scored by a
+            return _restrict(self.run(q.a), self.run(q.b)[0])
         if isinstance(q, query.Not):
             everything = self.run(query.Every())
             return _subtract(everything, self.run(q.query)[0])
@@ -104,7 +121,7 @@ class Evaluator:
             return self.phrase(q)
         if isinstance(q, query.Prefix | query.Wildcard):
             return self.expansion(q)
-        return self.fallback(q)
+        raise unsupported_query(q)
 
     def relaxable_parts(self, q: query.Query):
         """(words, required, excluded) of an And query whose plain words (two or more) may be
@@ -196,21 +213,64 @@ class Evaluator:
         return max(math.log((self.s.count - df + 0.5) / (df + 0.5)), IDF_FLOOR)
 
     def phrase(self, q: query.Phrase) -> Matches:
-        words = [self.word([q.fieldname], w) for w in q.words]
+        """Documents holding the phrase's words in order, each at most ``slop`` positions after
+        the one before (Whoosh's Phrase, a SpanNear2 with mindist 1: slop 1 is exact adjacency,
+        ``"india team"~3`` also finds "india beat the team"; a slop below 1 matches nothing),
+        scored as the sum of the words' scores."""
+        field = q.fieldname
+        schema = self.s.reader().schema  # (the index's schema property reads its table of contents)
+        if field in schema and not schema[field].format.supports("positions"):
+            raise QueryError(
+                f"The field {field!r} keeps no word positions, so a phrase cannot be searched in it; "
+                "search its words without quotes instead.",
+                "q",
+            )
+        words = [self.word([field], w) for w in q.words]
         candidates = _intersect(words)
         if not len(candidates[0]) or len(q.words) < 2:
             return candidates
+        if q.slop < 1:
+            return _NONE
         docs = candidates[0]
+        found = self._adjacent(field, q.words, docs) if q.slop == 1 else self._near(field, q.words, docs, q.slop)
+        keep = np.isin(docs, found)
+        return docs[keep], candidates[1][keep]
+
+    def _adjacent(self, field: str, words: list[str], docs: np.ndarray) -> np.ndarray:
+        """The documents of ``docs`` where ``words`` stand next to each other, in order."""
         # each word's (document, position) pairs, shifted back by its place in the phrase: a
         # document holds the phrase where all the words' shifted pairs meet
         keys = None
-        for place, word in enumerate(q.words):
-            shifted = self.s.position_keys(q.fieldname, word, docs) - place
+        for place, word in enumerate(words):
+            self.deadline.check()
+            shifted = self.s.position_keys(field, word, docs) - place
             keys = shifted if keys is None else np.intersect1d(keys, shifted)
             if not len(keys):
-                return _NONE
-        keep = np.isin(docs, np.unique(keys >> 32))
-        return docs[keep], candidates[1][keep]
+                return keys
+        return np.unique(keys >> 32)
+
+    def _near(self, field: str, words: list[str], docs: np.ndarray, slop: int) -> np.ndarray:
+        """The documents of ``docs`` where each of ``words`` stands 1 to ``slop`` positions after
+        an occurrence of the word before it that ends such a chain."""
+        # Positions are far below 2**31, and a key holds the document above bit 32: a gap of at
+        # most MAX_SLOP never reaches from one document into the next.
+        slop = min(int(slop), MAX_SLOP)
+        ends = None  # doc << 32 | position of the last word of each chain so far (sorted)
+        for word in words:
+            self.deadline.check()
+            keys = self.s.position_keys(field, word, docs)
+            if ends is not None:
+                # the nearest chain end before each position: a chain reaches the position when
+                # that end is at most slop before it (a farther end cannot be nearer)
+                before = np.searchsorted(ends, keys, side="left") - 1
+                reached = before >= 0
+                reached[reached] = keys[reached] - ends[before[reached]] <= slop
+                keys = keys[reached]
+            if not len(keys):
+                return np.empty(0, dtype=np.int32)
+            ends = keys
+            docs = _distinct_sorted(ends >> 32).astype(np.int32)  # later words: these documents only
+        return docs
 
     def check_prefixes(self, q: query.Query, limit: int) -> None:
         """Refuse a query whose prefixes (word*) together match more than ``limit`` distinct indexed
@@ -230,52 +290,59 @@ class Evaluator:
             key = (node.fieldname, node.text)
             if key in self._expansions:
                 continue
-            first: list[str] = []
+            words: list[str] = []
             for count, word in enumerate(self._terms(node)):
                 if count % 256 == 0:
                     self.deadline.check()
-                if len(first) < MAX_EXPANSION * 4:
-                    first.append(word)
-                elif limit <= 0:
-                    break
+                words.append(word)
                 seen.add(word)
                 if 0 < limit < len(seen):
                     raise too_many_prefix_words(sorted({n.text for n in nodes}), limit)
-            self._expansions[key] = first
+            self._expansions[key] = words
 
     def _terms(self, q: query.Query):
         """The indexed words a prefix (or wildcard) query expands to, in order."""
         reader = self.s.reader()
+        if q.fieldname not in reader.schema:  # as Whoosh: a field that does not exist has no words
+            return
         if isinstance(q, query.Prefix):
             terms = reader.expand_prefix(q.fieldname, q.text)
         else:
-            terms = q._btexts(reader) if hasattr(q, "_btexts") else []
+            terms = q._btexts(reader)
         for term in terms:
             yield term.decode("utf-8") if isinstance(term, bytes) else term
 
     def expansion(self, q: query.Query) -> Matches:
+        """Documents holding any of the words a prefix (or wildcard) expands to, as Whoosh finds
+        them: every word, however many (check_prefixes bounds how many a search may have)."""
         words = self._expansions.get((q.fieldname, q.text))
         if words is None:
             words = []
-            for word in self._terms(q):
+            for count, word in enumerate(self._terms(q)):
+                if count % 256 == 0:
+                    self.deadline.check()
                 words.append(word)
-                if len(words) >= MAX_EXPANSION * 4:
-                    break
-        words = sorted(words, key=lambda w: -self.s.doc_frequency(q.fieldname, w))
-        matches = [self.word([q.fieldname], w) for w in words[:MAX_EXPANSION]]
+        matches = []
+        for count, word in enumerate(words):
+            if count % 256 == 0:
+                self.deadline.check()
+            matches.append(self.word([q.fieldname], word))
+        matches.sort(key=lambda m: -len(m[0]))  # summed from the most frequent word down
         docs, scores = _union(matches)
         if len(scores):  # a prefix matches many words: score it like one word
             scores = np.minimum(scores, max(float(scores.max()) / 2, 1.0))
         return docs, scores
 
-    def fallback(self, q: query.Query) -> Matches:
-        searcher = self.s.searcher()
-        try:
-            docs = np.array(sorted(q.docs(searcher)), dtype=np.int32)
-        except Exception:  # noqa: BLE001 - an exotic query that Whoosh cannot run matches nothing
-            return _NONE
-        docs = docs[self.s.live[docs]] if len(docs) else docs
-        return docs, np.ones(len(docs), dtype=np.float32)
+
+def unsupported_query(q: query.Query, what: str = "") -> QueryError:
+    """The error for a query node the evaluator does not implement (HTTP 400)."""
+    name = type(q).__name__
+    return QueryError(
+        f"This search uses a kind of query that is not supported ({what or name}: {q}). "
+        'Use words, "quoted phrases" (with ~N for words up to N apart), word*, field:value, '
+        "OR, NOT or -word instead.",
+        "q",
+    )
 
 
 def _sum_by_doc(docs: np.ndarray, values: np.ndarray, size: int = 0) -> Matches:
@@ -313,6 +380,21 @@ def _intersect(parts: list[Matches]) -> Matches:
         common, left, right = np.intersect1d(docs, other_docs, assume_unique=True, return_indices=True)
         docs, scores = common.astype(np.int32), scores[left] + other_scores[right]
     return docs, scores
+
+
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array."""
+    if len(values) < 2:
+        return values
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]
+
+
+def _restrict(matches: Matches, allowed: np.ndarray) -> Matches:
+    """The matches whose documents are in ``allowed`` (sorted), with their own scores."""
+    if not len(matches[0]) or not len(allowed):
+        return _NONE
+    keep = np.isin(matches[0], allowed, assume_unique=True)
+    return matches[0][keep], matches[1][keep]
 
 
 def _subtract(matches: Matches, excluded: np.ndarray) -> Matches:

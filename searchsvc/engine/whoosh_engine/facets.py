@@ -10,6 +10,7 @@ import datetime as dt
 
 import numpy as np
 
+from searchsvc.engine.interface import Facet, FacetValue
 from searchsvc.engine.whoosh_engine.snapshot import Snapshot
 
 
@@ -39,8 +40,8 @@ def filter_masks(s: Snapshot, request, docs: np.ndarray) -> dict[str, np.ndarray
     return masks
 
 
-def count_facets(s: Snapshot, request, docs: np.ndarray, filters: dict[str, np.ndarray]) -> dict:
-    out = {}
+def count_facets(s: Snapshot, request, docs: np.ndarray, filters: dict[str, np.ndarray]) -> dict[str, Facet]:
+    out: dict[str, Facet] = {}
 
     def docs_for(facet: str) -> np.ndarray:
         keep = np.ones(len(docs), dtype=bool)
@@ -68,14 +69,14 @@ def count_facets(s: Snapshot, request, docs: np.ndarray, filters: dict[str, np.n
             counts = np.bincount(column.ords[subset], minlength=len(column.values))
             if column.empty >= 0:
                 counts[column.empty] = 0
-        out[facet] = top_values(column, counts, selected_by_facet[facet], request.facet_size)
+        out[facet] = top_values(facet, column, counts, selected_by_facet[facet], request.facet_size)
     return out
 
 
-def date_facet(s: Snapshot, subset: np.ndarray, request):
+def date_facet(s: Snapshot, subset: np.ndarray, request) -> Facet:
     days = s.day[subset][s.has_date[subset]]
     if not len(days):
-        return [], "month", False
+        return Facet("date", [], "month", False)
     first = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.min()))
     last = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.max()))
     span = (last - first).days
@@ -101,8 +102,8 @@ def date_facet(s: Snapshot, subset: np.ndarray, request):
     for start, end, count in zip(starts, ends, counts, strict=True):
         label = start.isoformat()[: {"day": 10, "month": 7, "year": 4}[interval]]
         selected = has_range and start >= low and end <= high
-        values.append((label, int(count), selected, start.isoformat(), end.isoformat()))
-    return values, interval, False
+        values.append(FacetValue(label, int(count), selected, start.isoformat(), end.isoformat()))
+    return Facet("date", values, interval, False)
 
 
 def all_of(masks: dict[str, np.ndarray], size: int) -> np.ndarray:
@@ -116,7 +117,7 @@ def epoch_day(day: dt.date) -> int:
     return (day - dt.date(1970, 1, 1)).days
 
 
-def top_values(column, counts: np.ndarray, selected: tuple[str, ...], size: int):
+def top_values(name: str, column, counts: np.ndarray, selected: tuple[str, ...], size: int) -> Facet:
     nonzero = np.flatnonzero(counts)
     more = len(nonzero) > size
     if len(nonzero) > size:
@@ -127,13 +128,13 @@ def top_values(column, counts: np.ndarray, selected: tuple[str, ...], size: int)
         part = nonzero
     chosen = sorted(part.tolist(), key=lambda i: (-int(counts[i]), column.values[i].casefold()))[:size]
     selected_ords = set(column.ords_for(selected).tolist()) if selected else set()
-    values = [(column.values[i], int(counts[i]), i in selected_ords, None, None) for i in chosen]
+    values = [FacetValue(column.values[i], int(counts[i]), i in selected_ords) for i in chosen]
     listed = set(chosen)
     for i in sorted(selected_ords - listed):
-        values.append((column.values[i], int(counts[i]), True, None, None))
+        values.append(FacetValue(column.values[i], int(counts[i]), True))
     # selected values that are not in the index at all still show, with a zero count
     known = {column.values[i].casefold() for i in selected_ords}
     for value in selected:
         if value.casefold() not in known:
-            values.append((value, 0, True, None, None))
-    return values, None, more
+            values.append(FacetValue(value, 0, True))
+    return Facet(name, values, None, more)

@@ -80,6 +80,13 @@ class GenerationSwitch:
             self._open_in_background(generation, now)
         return self._snapshot
 
+    def close(self) -> None:
+        """Close the snapshot being served (at shutdown: no request may be using it)."""
+        with self._first_lock:
+            old, self._snapshot = self._snapshot, None
+        if old is not None:
+            old.close()
+
     def _first_open(self, generation: Generation | None) -> Any:
         if generation is None:
             raise IndexNotFoundError(str(self.index_dir))

@@ -1,11 +1,11 @@
-"""Highlighted snippets: HTML-escaped text with <mark> around the words a query matched."""
+"""Highlights: the spans of a field's text (or of its best fragment) that a query's words match."""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from html import escape
 
+from searchsvc.engine.interface import Highlight
 from searchsvc.engine.whoosh_engine.schema import TOKEN_PATTERN, analyse_token, text_analyzer
 
 _ANALYZER = text_analyzer()
@@ -38,13 +38,13 @@ def _matches(word: str, wanted: set[str], prefixes: tuple[str, ...]) -> bool:
     return word in wanted or (bool(prefixes) and word.startswith(prefixes))
 
 
-def highlight(text: str, wanted: set[str], prefixes: tuple[str, ...] = (), fragment: int = 0) -> str:
-    """``text`` escaped, with matched words in <mark>. With ``fragment``, only the best window
-    of about that many characters (with an ellipsis where it was cut). Only the first
-    MAX_SCANNED_CHARS characters are looked at (a longer text without ``fragment`` is cut there,
-    with an ellipsis) and only the first MAX_MATCHES matches in them are marked."""
+def highlight(text: str, wanted: set[str], prefixes: tuple[str, ...] = (), fragment: int = 0) -> Highlight:
+    """The spans of ``text`` whose words match (analysed as the index is). With ``fragment``, only
+    the best window of about that many characters. Only the first MAX_SCANNED_CHARS characters are
+    looked at (a longer text without ``fragment`` is cut there) and only the first MAX_MATCHES
+    matches in them are marked."""
     if not text:
-        return ""
+        return Highlight("")
     cut = len(text) > MAX_SCANNED_CHARS
     if cut:
         space = text.rfind(" ", MAX_SCANNED_CHARS - 30, MAX_SCANNED_CHARS)
@@ -68,20 +68,8 @@ def highlight(text: str, wanted: set[str], prefixes: tuple[str, ...] = (), fragm
     start, end = 0, len(text)
     if fragment and len(text) > fragment:
         start, end = _best_window(text, spans, fragment)
-    out, position = [], start
-    for a, b in spans:
-        if a < start or b > end:
-            continue
-        out.append(escape(text[position:a]))
-        out.append("<mark>" + escape(text[a:b]) + "</mark>")
-        position = b
-    out.append(escape(text[position:end]))
-    html = "".join(out)
-    if start > 0:
-        html = "…" + html
-    if end < len(text) or cut:
-        html += "…"
-    return html
+    inside = tuple((a - start, b - start) for a, b in spans if a >= start and b <= end)
+    return Highlight(text[start:end], inside, cut_before=start > 0, cut_after=end < len(text) or cut)
 
 
 def _best_window(text: str, spans: list[tuple[int, int]], size: int) -> tuple[int, int]:

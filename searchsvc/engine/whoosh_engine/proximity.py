@@ -7,7 +7,7 @@ word's idf divided by the squared distance. The accumulators are then saturated 
 frequencies and added to the text score. Words next to each other ("interest rates") count
 most; a word far from the others adds almost nothing.
 
-It rescores the best ``RESCORE_WINDOW`` matches only (as Elasticsearch's rescore does): the
+It rescores the best ``proximity_window`` matches (ranking.py) only (as Elasticsearch's rescore does): the
 bonus is never negative, so those stay above every other match and pages stay consistent.
 """
 
@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from searchsvc.engine.whoosh_engine.schema import FIELD_WEIGHTS
+from searchsvc.engine.ranking import RankingModel
 from searchsvc.engine.whoosh_engine.snapshot import Snapshot
 
-RESCORE_WINDOW = 100
 PROXIMITY_FIELDS = ("title", "excerpt", "body")
-K1 = 1.2
-B = 0.75
 
 
-def proximity_scores(s: Snapshot, docs: np.ndarray, words: list[str], idfs: list[float]) -> np.ndarray:
+def proximity_scores(
+    s: Snapshot, docs: np.ndarray, words: list[str], idfs: list[float], ranking: RankingModel
+) -> np.ndarray:
     """The proximity bonus of each of ``docs`` (sorted) for the distinct query ``words``."""
     bonus = np.zeros(len(docs), dtype=np.float64)
     if len(words) < 2 or not len(docs):
@@ -54,7 +53,8 @@ def proximity_scores(s: Snapshot, docs: np.ndarray, words: list[str], idfs: list
         np.add.at(acc, (row, word_of[left]), idf[word_of[right]] * closeness)
         np.add.at(acc, (row, word_of[right]), idf[word_of[left]] * closeness)
         lengths = s.lengths[field][docs].astype(np.float64)
-        norm = K1 * ((1.0 - B) + B * lengths / s.average_length[field])
-        saturated = acc * (K1 + 1.0) / (acc + norm[:, None])
-        bonus += FIELD_WEIGHTS.get(field, 1.0) * (saturated * weight).sum(axis=1)
+        k1, b = ranking.proximity_k1, ranking.proximity_b
+        norm = k1 * ((1.0 - b) + b * lengths / s.average_length[field])
+        saturated = acc * (k1 + 1.0) / (acc + norm[:, None])
+        bonus += ranking.field_weights.get(field, 1.0) * (saturated * weight).sum(axis=1)
     return bonus

@@ -15,10 +15,11 @@ _COMPOUND = re.compile(r"(?<=\w)[-./'’_](?=\w)")
 SHOUTED_WORDS = 5
 _ONLY_EXCLUSIONS = re.compile(r"^\s*(?:-\S+\s*)+$")
 _ONLY_EXCLUSIONS_PREFIX = re.compile(r"(?<![^\s(])-(?=\S)")
-_SYNTAX = re.compile(r"[\"()\[\]{}^~*:+\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")
+_SYNTAX = re.compile(r"[\"()\[\]{}^~*:+\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|REQUIRE|TO)\b")
 
 _PLAIN_WORDS = re.compile(r"^\s*[^\W_]+(?:\s+[^\W_]+)*\s*$")
-_OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"))
+# every operator word of Whoosh's OperatorsPlugin ("a REQUIRE b": documents with both, scored by a)
+_OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "REQUIRE", "TO"))
 
 
 def make_parser(schema):
@@ -39,7 +40,10 @@ def make_parser(schema):
 
 
 def parse_user_query(parser, text: str) -> query.Query:
-    """Parse what a user typed. Never raises: unreadable syntax is searched as plain words."""
+    """Parse what a user typed. Never raises: unreadable syntax is searched as plain words.
+
+    The tree holds only nodes the evaluator implements: Term, Or, And, Not, AndNot, AndMaybe,
+    Require, Phrase (any slop: ``"a b"~3``), Prefix, Every (``*:*``) and NullQuery."""
     text = _FIELD_PREFIX.sub(lambda m: m.group(0) if m.group(1) in USER_FIELDS else m.group(1) + " ", text)
     if not _LOWERCASE.search(text) and len(text.split()) >= SHOUTED_WORDS:
         text = text.lower()  # a long all-capitals query is prose: its AND/OR/NOT are words

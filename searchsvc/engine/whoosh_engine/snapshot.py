@@ -13,6 +13,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from searchsvc.engine.whoosh_engine.columns import MultiValueColumn, ValueColumn
 from searchsvc.engine.whoosh_engine.postings_file import open_sidecar
 from searchsvc.engine.whoosh_engine.schema import FACET_COLUMNS, NO_DATE, NUMBER_DTYPE, SEARCH_FIELDS
 from searchsvc.engine.whoosh_engine.writer import INDEX_NAME
@@ -20,73 +21,6 @@ from searchsvc.engine.whoosh_engine.writer import INDEX_NAME
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 _EMPTY = (np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32))
 POSTINGS_CACHE_ENTRIES = 4_000_000
-
-
-class ValueColumn:
-    """A string column as ordinals into a sorted list of distinct values."""
-
-    def __init__(self, raw: list[bytes], keep_values: bool = True) -> None:
-        distinct = sorted(set(raw))
-        lookup = {v: i for i, v in enumerate(distinct)}
-        self.ords = np.fromiter((lookup[v] for v in raw), dtype=np.int32, count=len(raw))
-        self.empty = lookup.get(b"", -1)
-        # a grouping key (one value per article) needs its ordinals only
-        self.values = [v.decode("utf-8", "replace") for v in distinct] if keep_values else []
-        self._by_lower: dict[str, list[int]] = {}
-        for i, value in enumerate(self.values):
-            self._by_lower.setdefault(value.casefold(), []).append(i)
-
-    def ords_for(self, wanted: tuple[str, ...]) -> np.ndarray:
-        """Ordinals of the values asked for (matched exactly, else case-insensitively)."""
-        found: list[int] = []
-        for value in wanted:
-            found.extend(self._by_lower.get(value.casefold(), []))
-        return np.array(sorted(set(found)), dtype=np.int32)
-
-
-class MultiValueColumn:
-    """A multi-valued string column (values joined by \\x1f) in CSR form."""
-
-    def __init__(self, raw: list[bytes]) -> None:
-        split = [v.split(b"\x1f") if v else [] for v in raw]
-        distinct = sorted({t for parts in split for t in parts})
-        self.values = [v.decode("utf-8", "replace") for v in distinct]
-        lookup = {v: i for i, v in enumerate(distinct)}
-        lengths = np.fromiter((len(p) for p in split), dtype=np.int64, count=len(split))
-        self.indptr = np.zeros(len(split) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=self.indptr[1:])
-        self.ords = np.fromiter((lookup[t] for parts in split for t in parts), dtype=np.int32)
-        self.doc_of = np.repeat(np.arange(len(split), dtype=np.int32), lengths)
-        self._by_lower: dict[str, list[int]] = {}
-        for i, value in enumerate(self.values):
-            self._by_lower.setdefault(value.casefold(), []).append(i)
-        self._masks: dict[tuple[int, ...], np.ndarray] = {}
-
-    def ords_for(self, wanted: tuple[str, ...]) -> np.ndarray:
-        found: list[int] = []
-        for value in wanted:
-            found.extend(self._by_lower.get(value.casefold(), []))
-        return np.array(sorted(set(found)), dtype=np.int32)
-
-    def doc_mask(self, ords: np.ndarray, size: int) -> np.ndarray:
-        key = tuple(int(o) for o in ords)
-        mask = self._masks.get(key)
-        if mask is None:
-            mask = np.zeros(size, dtype=bool)
-            mask[self.doc_of[np.isin(self.ords, ords)]] = True
-            if len(self._masks) < 256:
-                self._masks[key] = mask
-        return mask
-
-    def counts(self, docs: np.ndarray) -> np.ndarray:
-        """How many of ``docs`` carry each value."""
-        starts, ends = self.indptr[docs], self.indptr[docs + 1]
-        lengths = ends - starts
-        total = int(lengths.sum())
-        if total == 0:
-            return np.zeros(len(self.values), dtype=np.int64)
-        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
-        return np.bincount(self.ords[offsets], minlength=len(self.values))
 
 
 class Snapshot:
@@ -149,6 +83,11 @@ class Snapshot:
         }
         known_quality = self.quality[(self.quality >= 0) & self.live]
         self.quality_scale = float(np.percentile(known_quality, 95)) if len(known_quality) else 0.0
+
+    @property
+    def documents(self) -> int:
+        """Live documents: the View protocol's count."""
+        return self.count
 
     def _column(self, reader, name: str) -> list:
         return list(reader.column_reader(name))
