@@ -4,11 +4,16 @@ SearchService the API uses) beside SQLite FTS5 (bm25 with the same field weights
     python3 benchmarks/relevance.py [--shared ../shared] [--collections time,cisi,med]
 
 Prints MAP, nDCG@10, P@10 and recall@100 per collection and engine.
+
+The loaders, runners and ``evaluate`` are importable: tests/test_relevance_regression.py runs
+them on the judged queries with a shorter ranked list (``depth=100``) for both engines.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -21,8 +26,8 @@ from pathlib import Path
 
 from searchsvc.config import Settings
 from searchsvc.documents import Article
-from searchsvc.engine import open_engine
-from searchsvc.engine.whoosh_engine.schema import FIELD_WEIGHTS
+from searchsvc.engine import open_search
+from searchsvc.engine.ranking import DEFAULT_RANKING
 from searchsvc.indexer import index_articles
 from searchsvc.search import SearchService, parse_request
 
@@ -131,48 +136,66 @@ def load_time(root: Path) -> Collection:
 LOADERS = {"time": load_time, "cisi": load_cisi, "med": load_med}
 
 
-def run_searchsvc(collection: Collection, workdir: Path) -> dict[str, list[str]]:
+def load_collection(key: str, shared: Path) -> Collection:
+    """``key`` is one of LOADERS ("time", "cisi", "med"); ``shared`` is the folder holding corpora/."""
+    return LOADERS[key](shared / "corpora")
+
+
+def judged_only(collection: Collection) -> Collection:
+    """The same collection without the queries that have no relevance judgments (``evaluate``
+    skips those anyway; CISI has 112 queries, 76 judged)."""
+    queries = {qid: text for qid, text in collection.queries.items() if collection.relevant.get(qid)}
+    return dataclasses.replace(collection, queries=queries)
+
+
+def run_searchsvc(collection: Collection, workdir: Path, depth: int = DEPTH) -> dict[str, list[str]]:
+    """Index the collection into ``workdir`` and return the top ``depth`` ids per query."""
     index_dir = workdir / f"index-{collection.name}"
     index_articles(collection.articles, index_dir)
     settings = Settings(index_dir=str(index_dir))  # the defaults the API uses
-    service = SearchService(open_engine(settings), cache_size=0)
+    service = SearchService(open_search(settings), cache_size=0)
+    per_page = min(PAGE, depth)
     rankings: dict[str, list[str]] = {}
     for qid, text in collection.queries.items():
         ranked: list[str] = []
-        for page in range(1, DEPTH // PAGE + 1):
+        for page in range(1, math.ceil(depth / per_page) + 1):
             request = parse_request(
-                {"q": [text], "page": [str(page)], "per_page": [str(PAGE)], "facets": ["none"]}, page_size_max=PAGE
+                {"q": [text], "page": [str(page)], "per_page": [str(per_page)], "facets": ["none"]},
+                page_size_max=per_page,
             )
             results = service.search(request)
             ranked.extend(hit.id for hit in results.hits)
-            if len(results.hits) < PAGE:
+            if len(results.hits) < per_page:
                 break
-        rankings[qid] = ranked
+        rankings[qid] = ranked[:depth]
     return rankings
 
 
-def run_fts5(collection: Collection) -> dict[str, list[str]]:
-    db = sqlite3.connect(":memory:")
-    db.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, body, tokenize='porter unicode61')")
-    db.executemany("INSERT INTO docs VALUES (?, ?, ?)", [(a.id, a.title, a.body) for a in collection.articles])
-    weights = (0.0, FIELD_WEIGHTS["title"], FIELD_WEIGHTS["body"])
-    rankings = {}
-    for qid, text in collection.queries.items():
-        words = re.findall(r"\w+", text.lower())
-        if not words:
-            rankings[qid] = []
-            continue
-        match = " OR ".join(f'"{w}"' for w in words)
-        rows = db.execute(
-            f"SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, {weights[0]}, {weights[1]}, {weights[2]}) "
-            f"LIMIT {DEPTH}",
-            (match,),
-        ).fetchall()
-        rankings[qid] = [r[0] for r in rows]
+def run_fts5(collection: Collection, depth: int = DEPTH) -> dict[str, list[str]]:
+    """Return the top ``depth`` ids per query from an in-memory FTS5 table."""
+    with contextlib.closing(sqlite3.connect(":memory:")) as db:
+        db.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, body, tokenize='porter unicode61')")
+        db.executemany("INSERT INTO docs VALUES (?, ?, ?)", [(a.id, a.title, a.body) for a in collection.articles])
+        weights = (0.0, DEFAULT_RANKING.field_weights["title"], DEFAULT_RANKING.field_weights["body"])
+        rankings = {}
+        for qid, text in collection.queries.items():
+            words = re.findall(r"\w+", text.lower())
+            if not words:
+                rankings[qid] = []
+                continue
+            match = " OR ".join(f'"{w}"' for w in words)
+            rows = db.execute(
+                f"SELECT id FROM docs WHERE docs MATCH ? "
+                f"ORDER BY bm25(docs, {weights[0]}, {weights[1]}, {weights[2]}) LIMIT {int(depth)}",
+                (match,),
+            ).fetchall()
+            rankings[qid] = [r[0] for r in rows]
     return rankings
 
 
 def evaluate(rankings: dict[str, list[str]], relevant: dict[str, set[str]]) -> dict[str, float]:
+    """MAP (average precision over the whole ranked list given, so over the top ``depth``),
+    nDCG@10, P@10 and recall@100, averaged over the judged queries."""
     judged = [q for q in rankings if relevant.get(q)]
     ap, ndcg, p10, r100 = [], [], [], []
     for qid in judged:
@@ -197,11 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
     parser.add_argument("--collections", default="time,cisi,med")
     args = parser.parse_args(argv)
-    root = args.shared / "corpora"
     rows = []
     with tempfile.TemporaryDirectory(prefix="relevance-") as tmp:
         for key in args.collections.split(","):
-            collection = LOADERS[key.strip()](root)
+            collection = load_collection(key.strip(), args.shared)
             for engine, runner in (("searchsvc", lambda c: run_searchsvc(c, Path(tmp))), ("SQLite FTS5", run_fts5)):
                 started = time.perf_counter()
                 scores = evaluate(runner(collection), collection.relevant)

@@ -98,7 +98,9 @@ def test_hit_title_with_a_literal_script_tag_is_escaped(service):
     hit = results.hits[0]
     assert name_of(hit.id) == "s18"
     assert hit.title == "<script>alert(1)</script> Robots write the news"
-    assert hit.highlights["title"].render() == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>Robots</mark> write the news"
+    assert (
+        hit.highlights["title"].render() == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>Robots</mark> write the news"
+    )
     assert hit.highlights["excerpt"].render() == "Newsrooms test <mark>robots</mark> that draft reports."
 
 
@@ -121,7 +123,8 @@ def test_phrase_words_are_marked(service):
     results = service.search(request(q='"heat pumps"'))
 
     assert (
-        results.hits[0].highlights["title"].render() == "<mark>Heat</mark> <mark>pumps</mark> replace gas boilers in old houses"
+        results.hits[0].highlights["title"].render()
+        == "<mark>Heat</mark> <mark>pumps</mark> replace gas boilers in old houses"
     )
 
 
@@ -129,7 +132,9 @@ def test_excluded_words_are_not_marked(service):
     results = service.search(request(q="panels NOT body:battery"))
 
     assert [name_of(hit.id) for hit in results.hits] == ["s01"]
-    assert results.hits[0].highlights["title"].render() == "Solar <mark>panels</mark> and batteries power remote villages"
+    assert (
+        results.hits[0].highlights["title"].render() == "Solar <mark>panels</mark> and batteries power remote villages"
+    )
     assert results.query_terms == ["panel"]
 
 

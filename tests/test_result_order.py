@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from searchsvc.engine.whoosh_engine.evaluator import _sum_by_doc
-from searchsvc.engine.whoosh_engine.schema import NO_DATE
 from searchsvc.engine.whoosh_engine.ordering import COLLAPSE_SECONDS, collapse, result_order
+from searchsvc.engine.whoosh_engine.schema import NO_DATE
 
 SIZE = 5_000
 

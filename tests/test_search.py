@@ -121,7 +121,9 @@ def test_prefix_star_matches_every_word_starting_with_the_prefix(service):
 
     assert found(results) == {"s01", "s03"}
     by_name = {name_of(hit.id): hit for hit in results.hits}
-    assert by_name["s01"].highlights["title"].render() == "Solar panels and <mark>batteries</mark> power remote villages"
+    assert (
+        by_name["s01"].highlights["title"].render() == "Solar panels and <mark>batteries</mark> power remote villages"
+    )
     assert by_name["s03"].highlights["title"].render() == "<mark>Battery</mark> recycling plant breaks ground"
 
 

@@ -108,14 +108,7 @@ def test_suggestions_and_did_you_mean_follow_the_published_view(small):
     assert search(engine, after, q="hovercaft").suggestion == "hovercraft"
 
 
-def test_suggest_forgets_the_words_only_a_deleted_article_held(small, known_bug):
-    known_bug(
-        {
-            "whoosh": "BUG: Snapshot.vocabulary() counts words from the segments' term info, whose doc "
-            "frequencies include deleted documents, so suggest() keeps completing words that only a "
-            "deleted article held until a full rebuild"
-        }
-    )
+def test_suggest_forgets_the_words_only_a_deleted_article_held(small):
     index, engine = small
     before = engine.view()
     assert engine.suggest("ferr") == [Suggestion("ferries", "word")]

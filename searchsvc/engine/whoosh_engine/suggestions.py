@@ -58,7 +58,12 @@ def completions(s: Snapshot, prefix: str, limit: int = 10) -> list[Suggestion]:
                 if folded not in seen:
                     seen.add(folded)
                     out.append(Suggestion(value, kind))
-    for word, _ in s.vocabulary().complete(last, limit):
+    # the vocabulary counts the words of deleted documents too (until their segment is merged):
+    # look at a few more words, and keep those a live document still holds
+    deleted = s.count < s.size
+    for word, _ in s.vocabulary().complete(last, limit * 3 if deleted else limit):
+        if deleted and not len(s.postings("spelling", word)[0]):
+            continue
         completion = lead + word
         if completion.casefold() not in seen:
             seen.add(completion.casefold())
