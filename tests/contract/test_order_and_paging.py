@@ -105,13 +105,6 @@ def test_a_relaxed_query_still_excludes_its_not_words(engine, q):
     assert names(page)[0] == "e01"
 
 
-FIELD_WORDS_RELAXED = (
-    "BUG: Evaluator._is_plain_word counts a Term in any SEARCH_FIELDS field as a plain word, so a "
-    "title:, excerpt:, body: or topic: part is relaxed away like the query's words (README: "
-    '"Phrases, field:value and -word parts stay required")'
-)
-
-
 @pytest.mark.parametrize(
     ("q", "expected", "relaxed"),
     [
@@ -123,9 +116,7 @@ FIELD_WORDS_RELAXED = (
         ("provider:orbit solar winter", [], False),
     ],
 )
-def test_a_relaxed_query_keeps_its_phrases_and_field_values_required(engine, known_bug, q, expected, relaxed):
-    if q.startswith(("title:", "topic:")):
-        known_bug({"whoosh": FIELD_WORDS_RELAXED})
+def test_a_relaxed_query_keeps_its_phrases_and_field_values_required(engine, q, expected, relaxed):
     page = search(engine, q=q, collapse="false")
 
     assert (names(page), page.total, page.relaxed) == (expected, len(expected), relaxed)

@@ -4,67 +4,49 @@ posting arrays, which is what makes a search on a large index take milliseconds.
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 from whoosh import query
 
 from searchsvc.engine.limits import NO_DEADLINE, Deadline, too_many_prefix_words
+from searchsvc.engine.ranking import DEFAULT_RANKING, RankingModel
+from searchsvc.engine.whoosh_engine.match_sets import (
+    _NONE,
+    Matches,
+    _add_optional,
+    _intersect,
+    _restrict,
+    _subtract,
+    _sum_by_doc,
+    _union,
+)
+from searchsvc.engine.whoosh_engine.phrase_positions import adjacent, near
+from searchsvc.engine.whoosh_engine.query_parser import FUNCTION_TERMS, query_term_counts
 from searchsvc.engine.whoosh_engine.schema import (
-    FIELD_WEIGHTS,
+    RANKED_FIELDS,
     SEARCH_FIELDS,
-    TOKEN_PATTERN,
-    analyse_token,
-    text_analyzer,
 )
 from searchsvc.engine.whoosh_engine.snapshot import Snapshot
 from searchsvc.errors import QueryError
 
-# BM25F saturation. Higher than BM25's usual 1.2 because field weights multiply term frequencies
-# before saturation (one title match already counts 3): at 1.2 a single weighted match takes
-# most of the score a word can give. On the judged collections (benchmarks/relevance.py) every
-# value from 1.4 to 1.8 ranked better than FTS5 on all three; 1.6 is the middle of that plateau.
-K1 = 1.6
 IDF_FLOOR = 1e-6
-B = {"title": 0.5, "topics_text": 0.3, "excerpt": 0.75, "body": 0.75}
-# The largest phrase slop ("a b"~N) looked at: farther than any two positions of one document
-MAX_SLOP = 2**30
-
-# Function words dropped from a long relaxed query (one of more than AND_LIKE_WORDS words, which is
-# prose: "What countries have newly joined the United Nations?"): Lucene's English stop set, the
-# question words, auxiliaries and other words that say nothing about a topic. They are in most
-# long articles, so each one matched nudges long articles up. Short queries keep every word (the
-# index's own stop list is smaller, see schema.STOP_WORDS). Measured: CISI MAP 0.208 -> 0.215.
-LONG_QUERY_FUNCTION_WORDS = frozenset(
-    """a an and are as at be but by for if in into is it no not of on or such that the their then
-    there these they this to was will with what which who whom whose how why when where did does do
-    has have had were been being its them those some any than also about over after before during
-    between other more most very can could would should""".split()
-)
-Matches = tuple[np.ndarray, np.ndarray]  # sorted document numbers, scores
-_NONE: Matches = (np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32))
-
-
-_QUERY_TOKENS = re.compile(TOKEN_PATTERN)
-_QUERY_ANALYZER = text_analyzer()
-# the function words as the index spells them (stemmed; the index's stop words are never terms)
-_FUNCTION_TERMS = frozenset(analyse_token(_QUERY_ANALYZER, word) for word in LONG_QUERY_FUNCTION_WORDS) - {""}
-
-
-def query_term_counts(text: str) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for token in _QUERY_TOKENS.findall(text):
-        term = analyse_token(_QUERY_ANALYZER, token)
-        if term:
-            counts[term] = counts.get(term, 0) + 1
-    return counts
 
 
 class Evaluator:
     """Evaluates a parsed query against one snapshot."""
 
-    def __init__(self, snapshot: Snapshot, text: str = "", deadline: Deadline = NO_DEADLINE) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        text: str = "",
+        deadline: Deadline = NO_DEADLINE,
+        ranking: RankingModel = DEFAULT_RANKING,
+    ) -> None:
         self.s = snapshot
+        # BM25F's knobs (ranking.py) by this schema's field names
+        self.k1 = ranking.k1
+        self.b = {RANKED_FIELDS[name]: value for name, value in ranking.b.items()}
+        self.weights = {RANKED_FIELDS[name]: value for name, value in ranking.field_weights.items()}
         self.deadline = deadline  # checked before each part of the query is evaluated
         # (field, prefix) -> every word the prefix expands to, as check_prefixes found them
         self._expansions: dict[tuple[str, str], list[str]] = {}
@@ -141,13 +123,13 @@ class Evaluator:
         return words, [c for c in positive if not self._is_plain_word(c)], negative
 
     def _is_plain_word(self, q: query.Query) -> bool:
-        if isinstance(q, query.Term):
-            return q.fieldname in SEARCH_FIELDS
+        """A word the user typed (searched in every field); a field:value part is no plain word:
+        relaxing keeps it required."""
         return isinstance(q, query.Or) and self._word_unit(q) is not None
 
     def content_words(self, parts: list[query.Query]) -> list[query.Query]:
         """The word parts without LONG_QUERY_FUNCTION_WORDS (all of them if fewer than two remain)."""
-        kept = [part for part in parts if self._word_of(part) not in _FUNCTION_TERMS]
+        kept = [part for part in parts if self._word_of(part) not in FUNCTION_TERMS]
         return kept if len(kept) >= 2 else parts
 
     def _word_of(self, part: query.Query) -> str | None:
@@ -188,9 +170,9 @@ class Evaluator:
             if not len(docs):
                 continue
             if field in s.lengths:
-                b = B.get(field, 0.75)
+                b = self.b.get(field, 0.75)
                 norm = 1.0 - b + b * s.lengths[field][docs] / s.average_length[field]
-                parts_tf.append(FIELD_WEIGHTS.get(field, 1.0) * freqs / norm)
+                parts_tf.append(self.weights.get(field, 1.0) * freqs / norm)
             else:
                 parts_tf.append(freqs)
             parts_docs.append(docs)
@@ -202,7 +184,8 @@ class Evaluator:
             docs, tf = _sum_by_doc(np.concatenate(parts_docs), np.concatenate(parts_tf), s.size)
         self.idfs[text] = self.idf(len(docs))
         idf = self.idfs[text] * self.qtf.get(text, 1)
-        scores = (idf * boost) * tf * (K1 + 1.0) / (tf + K1)
+        k1 = self.k1
+        scores = (idf * boost) * tf * (k1 + 1.0) / (tf + k1)
         return docs, scores.astype(np.float32)
 
     def idf(self, df: int) -> float:
@@ -232,45 +215,12 @@ class Evaluator:
         if q.slop < 1:
             return _NONE
         docs = candidates[0]
-        found = self._adjacent(field, q.words, docs) if q.slop == 1 else self._near(field, q.words, docs, q.slop)
+        if q.slop == 1:
+            found = adjacent(self.s, field, q.words, docs, self.deadline)
+        else:
+            found = near(self.s, field, q.words, docs, q.slop, self.deadline)
         keep = np.isin(docs, found)
         return docs[keep], candidates[1][keep]
-
-    def _adjacent(self, field: str, words: list[str], docs: np.ndarray) -> np.ndarray:
-        """The documents of ``docs`` where ``words`` stand next to each other, in order."""
-        # each word's (document, position) pairs, shifted back by its place in the phrase: a
-        # document holds the phrase where all the words' shifted pairs meet
-        keys = None
-        for place, word in enumerate(words):
-            self.deadline.check()
-            shifted = self.s.position_keys(field, word, docs) - place
-            keys = shifted if keys is None else np.intersect1d(keys, shifted)
-            if not len(keys):
-                return keys
-        return np.unique(keys >> 32)
-
-    def _near(self, field: str, words: list[str], docs: np.ndarray, slop: int) -> np.ndarray:
-        """The documents of ``docs`` where each of ``words`` stands 1 to ``slop`` positions after
-        an occurrence of the word before it that ends such a chain."""
-        # Positions are far below 2**31, and a key holds the document above bit 32: a gap of at
-        # most MAX_SLOP never reaches from one document into the next.
-        slop = min(int(slop), MAX_SLOP)
-        ends = None  # doc << 32 | position of the last word of each chain so far (sorted)
-        for word in words:
-            self.deadline.check()
-            keys = self.s.position_keys(field, word, docs)
-            if ends is not None:
-                # the nearest chain end before each position: a chain reaches the position when
-                # that end is at most slop before it (a farther end cannot be nearer)
-                before = np.searchsorted(ends, keys, side="left") - 1
-                reached = before >= 0
-                reached[reached] = keys[reached] - ends[before[reached]] <= slop
-                keys = keys[reached]
-            if not len(keys):
-                return np.empty(0, dtype=np.int32)
-            ends = keys
-            docs = _distinct_sorted(ends >> 32).astype(np.int32)  # later words: these documents only
-        return docs
 
     def check_prefixes(self, q: query.Query, limit: int) -> None:
         """Refuse a query whose prefixes (word*) together match more than ``limit`` distinct indexed
@@ -324,7 +274,7 @@ class Evaluator:
                 words.append(word)
         matches = []
         for count, word in enumerate(words):
-            if count % 256 == 0:
+            if count % 32 == 0:  # a frequent word's postings take a while on a large index
                 self.deadline.check()
             matches.append(self.word([q.fieldname], word))
         matches.sort(key=lambda m: -len(m[0]))  # summed from the most frequent word down
@@ -343,71 +293,3 @@ def unsupported_query(q: query.Query, what: str = "") -> QueryError:
         "OR, NOT or -word instead.",
         "q",
     )
-
-
-def _sum_by_doc(docs: np.ndarray, values: np.ndarray, size: int = 0) -> Matches:
-    """Distinct documents (ascending) and the sum of each one's values. Given the index size,
-    many postings are summed into a dense array instead of being sorted."""
-    if size and len(docs) * 8 > size:
-        sums = np.bincount(docs, weights=values, minlength=size)
-        present = np.zeros(size, dtype=bool)
-        present[docs] = True
-        unique = np.flatnonzero(present).astype(np.int32)
-        return unique, sums[unique].astype(np.float32)
-    unique, inverse = np.unique(docs, return_inverse=True)
-    return unique.astype(np.int32), np.bincount(inverse, weights=values).astype(np.float32)
-
-
-def _union(parts: list[Matches], boost: float = 1.0) -> Matches:
-    parts = [p for p in parts if len(p[0])]
-    if not parts:
-        return _NONE
-    if len(parts) == 1:
-        docs, scores = parts[0]
-    else:
-        docs, scores = _sum_by_doc(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
-    return docs, scores * boost if boost != 1.0 else scores
-
-
-def _intersect(parts: list[Matches]) -> Matches:
-    if not parts:
-        return _NONE
-    parts = sorted(parts, key=lambda p: len(p[0]))
-    docs, scores = parts[0]
-    for other_docs, other_scores in parts[1:]:
-        if not len(docs):
-            return _NONE
-        common, left, right = np.intersect1d(docs, other_docs, assume_unique=True, return_indices=True)
-        docs, scores = common.astype(np.int32), scores[left] + other_scores[right]
-    return docs, scores
-
-
-def _distinct_sorted(values: np.ndarray) -> np.ndarray:
-    """The distinct values of a sorted array."""
-    if len(values) < 2:
-        return values
-    return values[np.concatenate(([True], values[1:] != values[:-1]))]
-
-
-def _restrict(matches: Matches, allowed: np.ndarray) -> Matches:
-    """The matches whose documents are in ``allowed`` (sorted), with their own scores."""
-    if not len(matches[0]) or not len(allowed):
-        return _NONE
-    keep = np.isin(matches[0], allowed, assume_unique=True)
-    return matches[0][keep], matches[1][keep]
-
-
-def _subtract(matches: Matches, excluded: np.ndarray) -> Matches:
-    if not len(excluded) or not len(matches[0]):
-        return matches
-    keep = ~np.isin(matches[0], excluded, assume_unique=True)
-    return matches[0][keep], matches[1][keep]
-
-
-def _add_optional(required: Matches, optional: Matches) -> Matches:
-    if not len(required[0]) or not len(optional[0]):
-        return required
-    common, left, right = np.intersect1d(required[0], optional[0], assume_unique=True, return_indices=True)
-    scores = required[1].copy()
-    scores[left] += optional[1][right]
-    return required[0], scores

@@ -7,7 +7,13 @@ import re
 
 from whoosh import qparser, query
 
-from searchsvc.engine.whoosh_engine.schema import SEARCH_FIELDS, USER_FIELDS, analyse_token
+from searchsvc.engine.whoosh_engine.schema import (
+    SEARCH_FIELDS,
+    TOKEN_PATTERN,
+    USER_FIELDS,
+    analyse_token,
+    text_analyzer,
+)
 
 _FIELD_PREFIX = re.compile(r"(\w+):")
 _LOWERCASE = re.compile(r"[a-z]")
@@ -126,3 +132,31 @@ def query_words(q: query.Query) -> set[tuple[str, str]]:
         for child in q.children():
             found |= query_words(child)
     return found
+
+
+# Function words dropped from a long relaxed query (one of more than and_like_words words, which is
+# prose: "What countries have newly joined the United Nations?"): Lucene's English stop set, the
+# question words, auxiliaries and other words that say nothing about a topic. They are in most
+# long articles, so each one matched nudges long articles up. Short queries keep every word (the
+# index's own stop list is smaller, see schema.STOP_WORDS). Measured: CISI MAP 0.208 -> 0.215.
+LONG_QUERY_FUNCTION_WORDS = frozenset(
+    """a an and are as at be but by for if in into is it no not of on or such that the their then
+    there these they this to was will with what which who whom whose how why when where did does do
+    has have had were been being its them those some any than also about over after before during
+    between other more most very can could would should""".split()
+)
+
+
+_QUERY_TOKENS = re.compile(TOKEN_PATTERN)
+_QUERY_ANALYZER = text_analyzer()
+# the function words as the index spells them (stemmed; the index's stop words are never terms)
+FUNCTION_TERMS = frozenset(analyse_token(_QUERY_ANALYZER, word) for word in LONG_QUERY_FUNCTION_WORDS) - {""}
+
+
+def query_term_counts(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for token in _QUERY_TOKENS.findall(text):
+        term = analyse_token(_QUERY_ANALYZER, token)
+        if term:
+            counts[term] = counts.get(term, 0) + 1
+    return counts

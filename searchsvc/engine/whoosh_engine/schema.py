@@ -14,8 +14,9 @@ from whoosh.support.charset import accent_map
 from whoosh.system import pack_uint
 
 # Field weights (BM25F): a match in the title counts most.
-FIELD_WEIGHTS = {"title": 3.0, "topics_text": 2.0, "excerpt": 1.5, "body": 1.0}
-SEARCH_FIELDS = tuple(FIELD_WEIGHTS)
+SEARCH_FIELDS = ("title", "topics_text", "excerpt", "body")
+# the ranking model's field names (engine/ranking.py) -> this schema's fields
+RANKED_FIELDS = {"title": "title", "topics": "topics_text", "excerpt": "excerpt", "body": "body"}
 # Names users type in ``field:value`` and the field each one searches.
 USER_FIELDS = {
     "title": "title",

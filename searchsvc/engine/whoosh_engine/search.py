@@ -101,7 +101,7 @@ class WhooshEngine:
         check_filter_values(request, self.limits.max_filter_values)
         s = view or self.view()
         q = self._parse(s, request.q) if request.q.strip() else None
-        evaluator = Evaluator(s, request.q, deadline)
+        evaluator = Evaluator(s, request.q, deadline, self.ranking)
         if q is not None:
             check_query_terms(q, self.limits.max_query_terms)
             evaluator.check_prefixes(q, self.limits.max_prefix_terms)
@@ -241,7 +241,7 @@ class WhooshEngine:
         q = query.Or(
             [query.Or([query.Term(f, w) for f in ("title", "excerpt", "topics_text", "body")]) for w in chosen]
         )
-        docs, scores = Evaluator(s).run(q)
+        docs, scores = Evaluator(s, ranking=self.ranking).run(q)
         order = np.argsort(-scores, kind="stable")
         own_key = s.title_key.ords[docnum]
         for position in order:
