@@ -114,11 +114,3 @@ def test_correctly_spelled_or_uncorrectable_query_has_no_suggestion(service, q):
 
 def test_suggestion_is_in_the_json_rendering(service):
     assert service.search(request(q="rockat")).to_dict()["suggestion"] == "rocket"
-
-
-def test_no_suggestion_when_the_correction_finds_nothing_under_the_filters(service):
-    assert service.search(request(q="glacier", provider="Polar Press")).total == 0
-
-    results = service.search(request(q="glacer", provider="Polar Press"))
-
-    assert (results.total, results.suggestion) == (0, None)

@@ -21,14 +21,13 @@ What the articles are for:
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import search_fixtures
+from search_fixtures import BASE_MTIME, Doc, name_of  # noqa: F401 - the corpus' shape, shared with the other tests
+
 # A fixed mtime, so an incremental build never depends on the clock's resolution.
-BASE_MTIME = 1_650_000_000
 
 HARBOUR = ("Harbour Herald", "harbourherald.example")
 VALLEY = ("Valley Voice", "valleyvoice.example")
@@ -53,84 +52,254 @@ SKI_BODY = (
 )
 
 
-@dataclass
-class Doc:
-    """One article file (or one related entry inside a file)."""
-
-    name: str
-    title: str
-    excerpt: str = ""
-    date: str | None = None
-    provider: tuple[str, str] | None = None
-    topics: list[str] = field(default_factory=list)
-    category: str | None = None
-    type: str | None = None
-    quality: int | None = None
-    published: bool | None = None
-    body: str = ""
-    related: list[Doc] = field(default_factory=list)
-
-    @property
-    def domain(self) -> str:
-        return self.provider[1] if self.provider else "nowhere.example"
-
-    @property
-    def url(self) -> str:
-        return f"https://{self.domain}/{self.name}"
-
-
-# fmt: off
 CORPUS: list[Doc] = [
-    Doc("e01", "Solar panels and batteries power island villages",
+    Doc(
+        "e01",
+        "Solar panels and batteries power island villages",
         "Cheap solar panels paired with battery storage bring electricity to island homes.",
-        "2023-03-01T10:00:00Z", HARBOUR, ["Energy", "Climate"], "news", "article", 70, True,
+        "2023-03-01T10:00:00Z",
+        HARBOUR,
+        ["Energy", "Climate"],
+        "news",
+        "article",
+        70,
+        True,
         "Engineers installed the arrays last spring.",
         related=[
-            Doc("r01", "Island microgrids spread along the coast", "Microgrids bring power to rural homes.",
-                "2023-02-20T09:00:00Z", VALLEY),
-            Doc("r02", "Lithium prices tumble", "Cell materials for storage get cheaper.",
-                "2023-02-25T09:00:00Z", ORBIT),
-        ]),
-    Doc("e02", "Solar farm opens on a former coal mine", "A new solar farm replaces the coal mine above the valley.",
-        "2023-03-05T10:00:00Z", VALLEY, ["Energy"], "news", "article", 60, True, "The mine closed ten years ago."),
-    Doc("e03", "Battery recycling plant breaks ground", "Old lithium cells get a second life.",
-        "2023-03-10T10:00:00Z", ORBIT, ["Energy", "Industry"], "news", "video", 50, False,
-        "The plant will employ two hundred workers."),
-    Doc("e04", "Heat pumps replace gas boilers in old houses", "Installers say heat pumps cut winter bills.",
-        "2023-03-15T10:00:00Z", HARBOUR, ["Energy"], "blog", "article", 80, True, "Grants cover part of the cost."),
-    Doc("e05", "Pumps move heat out of data centres",
+            Doc(
+                "r01",
+                "Island microgrids spread along the coast",
+                "Microgrids bring power to rural homes.",
+                "2023-02-20T09:00:00Z",
+                VALLEY,
+            ),
+            Doc(
+                "r02", "Lithium prices tumble", "Cell materials for storage get cheaper.", "2023-02-25T09:00:00Z", ORBIT
+            ),
+        ],
+    ),
+    Doc(
+        "e02",
+        "Solar farm opens on a former coal mine",
+        "A new solar farm replaces the coal mine above the valley.",
+        "2023-03-05T10:00:00Z",
+        VALLEY,
+        ["Energy"],
+        "news",
+        "article",
+        60,
+        True,
+        "The mine closed ten years ago.",
+    ),
+    Doc(
+        "e03",
+        "Battery recycling plant breaks ground",
+        "Old lithium cells get a second life.",
+        "2023-03-10T10:00:00Z",
+        ORBIT,
+        ["Energy", "Industry"],
+        "news",
+        "video",
+        50,
+        False,
+        "The plant will employ two hundred workers.",
+    ),
+    Doc(
+        "e04",
+        "Heat pumps replace gas boilers in old houses",
+        "Installers say heat pumps cut winter bills.",
+        "2023-03-15T10:00:00Z",
+        HARBOUR,
+        ["Energy"],
+        "blog",
+        "article",
+        80,
+        True,
+        "Grants cover part of the cost.",
+    ),
+    Doc(
+        "e05",
+        "Pumps move heat out of data centres",
         "Liquid cooling pumps carry warmth away from servers, and heat leaves the building.",
-        "2023-03-20T10:00:00Z", ORBIT, ["Industry"], "blog", "article", 52, True, "Servers run cooler."),
-    Doc("p01", "Police adopt facial recognition downtown", "Officers will deploy facial recognition software.",
-        "2022-02-16T03:47:00Z", ORBIT, ["AI", "Computer Vision"], "news", "article", 39, False,
-        "Critics worry about mistakes."),
-    Doc("p02", "City council debates policing budget", "The council voted on reforms after a long night.",
-        "2022-06-01T12:00:00Z", METRO, ["Politics"], "news", "article", 45, True, "Residents spoke for hours."),
-    Doc("f01", "Best café in town serves cold brew", "The café roasts its own beans.",
-        "2023-05-20T08:00:00Z", METRO, ["Food"], "blog", "article", 30, True, "Queues form every morning."),
-    Doc("f02", "Cafe owners fight rent increases", "Owners protest outside city hall.",
-        "2023-05-22T08:00:00Z", VALLEY, ["Food", "Politics"], "news", "article", 55, True,
-        "Landlords declined to comment."),
-    Doc("g01", "Glacier melt accelerates in the Alps", "Glacier melt doubled in a decade, scientists say.",
-        "2020-01-10T09:00:00Z", VALLEY, ["Climate"], "news", "article", 65, True, GLACIER_BODY),
-    Doc("g02", "Ski resorts prepare for a short season", "Resorts make artificial snow as winters warm.",
-        "2023-12-30T09:00:00Z", HARBOUR, ["Travel"], "news", "article", 50, True,
-        SKI_BODY),
-    Doc("k01", "Rocket Launch Delayed By Storm - Harbour Herald", "High winds kept the rocket on the pad.",
-        "2023-04-01T08:00:00Z", HARBOUR, ["Space"], "news", "article", 61, True, "A new window opens next week."),
-    Doc("k02", "rocket launch delayed by storm", "High winds kept the rocket on the pad, officials said.",
-        "2023-04-02T20:00:00Z", ORBIT, ["Space"], "news", "article", 62, True, "A new window opens next week."),
-    Doc("k03", "Rocket launch delayed by storm", "The launch slipped again after another storm.",
-        "2023-04-12T08:00:00Z", VALLEY, ["Space"], "news", "article", 63, True, "Engineers remain hopeful."),
-    Doc("s01", "Telescope spots water vapour", "Astronomers found water vapour around a distant planet.",
-        "2023-06-30T23:30:00Z", ORBIT, ["Space"], "news", "article", 75, True, "The signal was faint."),
-    Doc("s02", "Satellite maps sea ice", "A new satellite maps sea ice every day.",
-        "2023-07-01T00:00:00Z", METRO, ["Space", "Climate"], "news", "article", 72, True, "Data are free to download."),
-    Doc("s03", "Undated notes on telescope maintenance", "Mirrors need cleaning.",
-        None, METRO, ["Space"], "blog", "article", None, None, "Dust is the enemy."),
+        "2023-03-20T10:00:00Z",
+        ORBIT,
+        ["Industry"],
+        "blog",
+        "article",
+        52,
+        True,
+        "Servers run cooler.",
+    ),
+    Doc(
+        "p01",
+        "Police adopt facial recognition downtown",
+        "Officers will deploy facial recognition software.",
+        "2022-02-16T03:47:00Z",
+        ORBIT,
+        ["AI", "Computer Vision"],
+        "news",
+        "article",
+        39,
+        False,
+        "Critics worry about mistakes.",
+    ),
+    Doc(
+        "p02",
+        "City council debates policing budget",
+        "The council voted on reforms after a long night.",
+        "2022-06-01T12:00:00Z",
+        METRO,
+        ["Politics"],
+        "news",
+        "article",
+        45,
+        True,
+        "Residents spoke for hours.",
+    ),
+    Doc(
+        "f01",
+        "Best café in town serves cold brew",
+        "The café roasts its own beans.",
+        "2023-05-20T08:00:00Z",
+        METRO,
+        ["Food"],
+        "blog",
+        "article",
+        30,
+        True,
+        "Queues form every morning.",
+    ),
+    Doc(
+        "f02",
+        "Cafe owners fight rent increases",
+        "Owners protest outside city hall.",
+        "2023-05-22T08:00:00Z",
+        VALLEY,
+        ["Food", "Politics"],
+        "news",
+        "article",
+        55,
+        True,
+        "Landlords declined to comment.",
+    ),
+    Doc(
+        "g01",
+        "Glacier melt accelerates in the Alps",
+        "Glacier melt doubled in a decade, scientists say.",
+        "2020-01-10T09:00:00Z",
+        VALLEY,
+        ["Climate"],
+        "news",
+        "article",
+        65,
+        True,
+        GLACIER_BODY,
+    ),
+    Doc(
+        "g02",
+        "Ski resorts prepare for a short season",
+        "Resorts make artificial snow as winters warm.",
+        "2023-12-30T09:00:00Z",
+        HARBOUR,
+        ["Travel"],
+        "news",
+        "article",
+        50,
+        True,
+        SKI_BODY,
+    ),
+    Doc(
+        "k01",
+        "Rocket Launch Delayed By Storm - Harbour Herald",
+        "High winds kept the rocket on the pad.",
+        "2023-04-01T08:00:00Z",
+        HARBOUR,
+        ["Space"],
+        "news",
+        "article",
+        61,
+        True,
+        "A new window opens next week.",
+    ),
+    Doc(
+        "k02",
+        "rocket launch delayed by storm",
+        "High winds kept the rocket on the pad, officials said.",
+        "2023-04-02T20:00:00Z",
+        ORBIT,
+        ["Space"],
+        "news",
+        "article",
+        62,
+        True,
+        "A new window opens next week.",
+    ),
+    Doc(
+        "k03",
+        "Rocket launch delayed by storm",
+        "The launch slipped again after another storm.",
+        "2023-04-12T08:00:00Z",
+        VALLEY,
+        ["Space"],
+        "news",
+        "article",
+        63,
+        True,
+        "Engineers remain hopeful.",
+    ),
+    Doc(
+        "s01",
+        "Telescope spots water vapour",
+        "Astronomers found water vapour around a distant planet.",
+        "2023-06-30T23:30:00Z",
+        ORBIT,
+        ["Space"],
+        "news",
+        "article",
+        75,
+        True,
+        "The signal was faint.",
+    ),
+    Doc(
+        "s02",
+        "Satellite maps sea ice",
+        "A new satellite maps sea ice every day.",
+        "2023-07-01T00:00:00Z",
+        METRO,
+        ["Space", "Climate"],
+        "news",
+        "article",
+        72,
+        True,
+        "Data are free to download.",
+    ),
+    Doc(
+        "s03",
+        "Undated notes on telescope maintenance",
+        "Mirrors need cleaning.",
+        None,
+        METRO,
+        ["Space"],
+        "blog",
+        "article",
+        None,
+        None,
+        "Dust is the enemy.",
+    ),
     # the YAML holds the title HTML-escaped; the indexer keeps it as the literal text "<b>...</b>"
-    Doc("a01", "&lt;b&gt;Robots&lt;/b&gt; draft reports in busy newsrooms", "Newsrooms test robots that write drafts.",
-        "2023-02-01T09:00:00Z", ORBIT_LABS, ["AI"], "blog", "article", 40, True, "Editors still check every story."),
+    Doc(
+        "a01",
+        "&lt;b&gt;Robots&lt;/b&gt; draft reports in busy newsrooms",
+        "Newsrooms test robots that write drafts.",
+        "2023-02-01T09:00:00Z",
+        ORBIT_LABS,
+        ["AI"],
+        "blog",
+        "article",
+        40,
+        True,
+        "Editors still check every story.",
+    ),
 ]
 # fmt: on
 
@@ -143,58 +312,11 @@ ID = {name: doc.url for name, doc in ALL_DOCS.items()}
 TOTAL_DOCUMENTS = len(ALL_DOCS)  # 18 files + 2 related entries = 20
 
 
-def name_of(doc_id: str) -> str:
-    """The name of the article with this id (the last part of its URL)."""
-    return doc_id.rsplit("/", 1)[-1]
-
-
-def _yaml_lines(doc: Doc, indent: str) -> list[str]:
-    lines = [f"title: {json.dumps(doc.title)}"]
-    if doc.excerpt:
-        lines.append(f"excerpt: {json.dumps(doc.excerpt)}")
-    if doc.date:
-        lines.append(f"publishedDateTime: {doc.date}")
-    lines.append(f"webUrl: {json.dumps(doc.url)}")
-    if doc.category:
-        lines.append(f"category: {doc.category}")
-    if doc.type:
-        lines.append(f"type: {doc.type}")
-    if doc.quality is not None:
-        lines.append(f"quality: {doc.quality}")
-    if doc.published is not None:
-        lines.append(f"published: {'true' if doc.published else 'false'}")
-    if doc.provider:
-        lines += ["provider:", f"  name: {json.dumps(doc.provider[0])}", f"  domain: {doc.provider[1]}"]
-    if doc.topics:
-        lines.append("topics:")
-        lines += [f"  - {json.dumps(topic)}" for topic in doc.topics]
-    return [indent + line for line in lines]
-
-
-def article_file_text(doc: Doc) -> str:
-    """The file for one article, in the seeds' front-matter shape, related entries included."""
-    lines = ["---", *_yaml_lines(doc, "")]
-    if doc.related:
-        lines.append("related:")
-        for rel in doc.related:
-            entry = _yaml_lines(rel, "    ")
-            entry[0] = "  - " + entry[0].lstrip()
-            lines += entry
-    lines += ["---", doc.body, ""]
-    return "\n".join(lines)
-
-
 def write_article_file(folder: Path, doc: Doc, mtime: int = 0) -> Path:
-    """Write ``doc`` as ``folder/<name>.md`` with its mtime pinned to BASE_MTIME + ``mtime``."""
+    """Write ``doc`` as ``folder/<name>.md`` (the folder made if missing), mtime BASE_MTIME + ``mtime``."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{doc.name}.md"
-    path.write_text(article_file_text(doc), encoding="utf-8")
-    stamp = BASE_MTIME + mtime
-    os.utime(path, (stamp, stamp))
-    return path
+    return search_fixtures.write_article_file(folder, doc, mtime)
 
 
 def write_corpus(folder: Path, docs: Iterable[Doc] = CORPUS) -> Path:
-    for doc in docs:
-        write_article_file(folder, doc)
-    return folder
+    return search_fixtures.write_corpus(folder, docs)
