@@ -33,6 +33,7 @@ class SearchResults:
     took_ms: float = 0.0
     generation: str = ""
     query_terms: list[str] = field(default_factory=list)
+    folded: int = 0  # syndicated copies folded into the hits: total + folded articles match
 
     @property
     def page(self) -> int:
@@ -114,6 +115,7 @@ class SearchService:
             relaxed=page.relaxed,
             generation=page.view,
             query_terms=page.words,
+            folded=page.folded,
         )
         results.took_ms = (time.perf_counter() - started) * 1000
         if self.cache_size:

@@ -17,7 +17,8 @@ from web_fixtures import (  # noqa: F401 - fixtures register by being imported
     web_index_fixture,
 )
 
-from searchsvc.web.views import nice_date, web_url
+from searchsvc.web import create_app
+from searchsvc.web.views import nice_date, took, web_url
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 VOID = {"input", "img", "meta", "link", "br", "hr", "source"}
@@ -100,7 +101,7 @@ def test_empty_search_page_lists_the_newest_articles_with_a_focused_labelled_box
     box = page.find("input", id="q")[0]
     assert "autofocus" in box.attrs and box.attrs["value"] == ""
     assert page.texts("label", for_="q") == ["Search news articles"]
-    assert re.fullmatch(r"13 results in \d+ ms", page.texts("h1")[0])
+    assert re.fullmatch(r"13 results in (\d+|under 1) ms", page.texts("h1")[0])
     assert len(page.find("li", class_="hit")) == 10
     assert page.texts("h2", class_="hit-title")[0] == "Heat pumps replace gas boilers"
     assert page.texts("footer") == ["Index generation gen-000001 · 13 documents API"]
@@ -144,7 +145,8 @@ def test_script_in_an_article_title_is_shown_as_text_never_as_markup(client):
 def test_facets_list_values_with_counts_and_keep_selected_values_ticked(client):
     page = get(client, "/?q=solar&provider=Daily+Planet")
 
-    assert page.texts("legend") == ["Provider", "Topic", "Domain", "Category", "Type", "Published"]
+    # the one result's domain, category and type are facets of one value it has: they add nothing
+    assert page.texts("legend") == ["Provider", "Topic", "Published"]
     assert page.checkboxes("provider") == [("Green Wire", False), ("Daily Planet", True)]
     assert page.texts("span", class_="count")[:2] == ["2", "1"]
     assert page.checkboxes("topic") == [("Climate", False), ("Energy", False)]
@@ -391,3 +393,230 @@ def test_no_query_text_makes_the_page_or_the_feed_fail(client, query):
     for path in ("/", "/search.atom", "/api/search", "/api/suggest"):
         response = client.get(path, query_string={"q": query})
         assert response.status_code == 200, (path, query, response.get_data(as_text=True)[:500])
+
+
+# issue 13, "The page"
+
+
+def test_a_card_quotes_the_body_fragment_when_only_the_body_matched(client):
+    page = get(client, "/?q=words&per_page=2")
+
+    assert page.texts("p", class_="snippet") == [
+        "In the article: Heat pumps replace gas boilers. The full body of the story goes here, with more words "
+        "about it.",
+        "In the article: Satellites track melting sea ice. The full body of the story goes here, with more words "
+        "about it.",
+    ]
+    assert page.html.count("with more <mark>words</mark> about it.") == 2
+    assert len(page.find("p", class_="from-body")) == 2
+
+
+def test_a_card_quotes_the_excerpt_when_the_excerpt_matched_or_nothing_did(client):
+    matched = get(client, "/?q=summary&per_page=1")
+    newest = get(client, "/?per_page=1")
+
+    assert matched.texts("p", class_="snippet") == [
+        "About heat pumps replace gas boilers. A short summary of the story."
+    ]
+    assert "A short <mark>summary</mark> of the story." in matched.html
+    assert newest.texts("p", class_="snippet") == [
+        "About heat pumps replace gas boilers. A short summary of the story."
+    ]
+    assert matched.find("p", class_="from-body") == newest.find("p", class_="from-body") == []
+
+
+def test_the_filters_come_before_the_results_in_the_page(client):
+    html = get(client, "/?q=climate").html
+
+    assert html.index('<aside class="filters"') < html.index('<section class="results"')
+    assert html.index('name="provider"') < html.index('class="hit"')
+
+
+def test_a_from_date_after_the_to_date_shows_the_form_again_with_the_message_beside_the_field(client):
+    page = get(client, "/?q=solar&from=2022-03-01&to=2022-01-31", status=400)
+
+    assert page.find("input", id="q")[0].attrs["value"] == "solar"
+    assert page.texts("h1")[0].startswith("3 results for “solar” in ")
+    date_from, date_to = page.find("input", id="date-from")[0], page.find("input", id="date-to")[0]
+    assert (date_from.attrs["value"], date_from.attrs["aria-invalid"], date_from.attrs["aria-describedby"]) == (
+        "2022-03-01",
+        "true",
+        "date-error",
+    )
+    assert "autofocus" in date_from.attrs and "autofocus" not in page.find("input", id="q")[0].attrs
+    assert (date_to.attrs["value"], "aria-invalid" in date_to.attrs) == ("2022-01-31", False)
+    assert page.texts("p", id="date-error") == [
+        "Parameter 'from' (2022-03-01) is after 'to' (2022-01-31); swap them. "
+        "The results below are not limited by date."
+    ]
+    assert page.html.index('id="date-from"') < page.html.index('id="date-error"') < page.html.index('id="date-to"')
+    assert page.find("a", class_="chip") == []
+
+
+def test_a_malformed_to_date_is_shown_beside_the_to_field(client):
+    page = get(client, "/?q=solar&provider=Green+Wire&to=2022-02-30", status=400)
+
+    assert page.find("input", id="date-to")[0].attrs["aria-invalid"] == "true"
+    assert page.texts("p", id="date-error") == [
+        "Parameter 'to' must be a date as YYYY-MM-DD (or YYYY-MM, YYYY); got '2022-02-30'. "
+        "The results below are not limited by date."
+    ]
+    assert page.links(class_="chip") == [("Provider: Green Wire× (remove filter)", "/?q=solar")]
+
+
+@pytest.mark.parametrize(
+    ("sent", "location"),
+    [
+        ("/?q=solar&sort=relevance&from=&to=", "/?q=solar"),
+        ("/?q=&sort=relevance&from=&to=", "/"),
+        (
+            "/?q=solar&sort=newest&from=&to=2022-03-01&provider=Green+Wire",
+            "/?q=solar&sort=newest&to=2022-03-01&provider=Green+Wire",
+        ),
+    ],
+)
+def test_a_form_sent_without_javascript_redirects_to_the_url_without_empty_fields(client, sent, location):
+    response = client.get(sent)
+
+    assert (response.status_code, response.headers["Location"]) == (302, location)
+
+
+def test_a_search_taking_under_a_millisecond_says_so_rather_than_0_ms():
+    assert [took(0.04), took(0.99), took(1.0), took(12.4), took(1234.5)] == [
+        "under 1 ms",
+        "under 1 ms",
+        "1 ms",
+        "12 ms",
+        "1,234 ms",
+    ]
+
+
+def test_histogram_labels_carry_the_year(client):
+    months = get(client, "/?q=climate")
+    days = get(client, "/?q=space")
+
+    axis = re.compile(r'<div class="histogram-axis" aria-hidden="true"><span>(.*?)</span><span>(.*?)</span></div>')
+    assert axis.findall(months.html) == [("Jan 2022", "Mar 2022")]
+    assert axis.findall(days.html) == [("2 Mar 2022", "25 Mar 2022")]
+    assert [b.attrs["title"] for b in days.find("a", class_="bar")] == [
+        "2 March 2022: 1 article",
+        "21 March 2022: 1 article",
+        "25 March 2022: 1 article",
+    ]
+
+
+def test_a_bar_is_one_chip_and_following_the_selected_bar_removes_the_date_filter(client):
+    page = get(client, "/?q=climate&from=2022-03-01&to=2022-03-31")
+
+    assert page.links(class_="chip") == [("Published: March 2022× (remove filter)", "/?q=climate")]
+    assert [(b.attrs["title"], b.attrs["href"]) for b in page.find("a", class_="bar")] == [
+        ("January 2022: 2 articles", "/?q=climate&from=2022-01-01&to=2022-01-31"),
+        ("Remove the date filter March 2022 (4 articles)", "/?q=climate"),
+    ]
+    day = get(client, "/?q=space&from=2022-03-21&to=2022-03-21")
+    assert day.links(class_="chip") == [("Published: 21 March 2022× (remove filter)", "/?q=space")]
+    year = get(client, "/?q=space&from=2022&to=2022")
+    assert year.texts("a", class_="chip") == ["Published: 2022× (remove filter)"]
+    other = get(client, "/?q=space&from=2022-03-02&to=2022-03-21")
+    assert other.texts("a", class_="chip") == ["From 2022-03-02× (remove filter)", "To 2022-03-21× (remove filter)"]
+
+
+def test_show_more_becomes_show_less(web_index):
+    client = create_app(test_config={"index_dir": str(web_index), "result_cache": 0, "facet_size": 2}).test_client()
+
+    fewer = get(client, "/?q=climate")
+    more = get(client, "/?q=climate&facet_size=50")
+
+    assert fewer.links(class_="show-more") == [
+        ("Show more provider values", "/?q=climate&facet_size=50"),
+        ("Show more topic values", "/?q=climate&facet_size=50"),
+        ("Show more domain values", "/?q=climate&facet_size=50"),
+    ]
+    assert more.links(class_="show-more") == [
+        ("Show less provider values", "/?q=climate"),
+        ("Show less topic values", "/?q=climate"),
+        ("Show less domain values", "/?q=climate"),
+    ]
+    assert more.checkboxes("provider") == [("Green Wire", False), ("Daily Planet", False), ("Tech Times", False)]
+
+
+def test_a_facet_of_one_value_is_shown_when_it_narrows_or_is_ticked(client):
+    narrows = get(client, "/?q=solar")  # the related entry has no category or type
+    ticked = get(client, "/?q=solar&category=news")
+
+    assert narrows.checkboxes("category") == [("news", False)]
+    assert narrows.texts("legend") == ["Provider", "Topic", "Domain", "Category", "Type", "Published"]
+    assert ticked.checkboxes("category") == [("news", True)]
+
+
+def back_link(page) -> list[tuple[str, str]]:
+    return [link for link in page.links() if link[0] == "‹ Back to results"]
+
+
+def test_the_article_page_keeps_the_search_it_was_reached_from(client):
+    url = "/articles/" + url_of("a02")
+    response = client.get(url, headers={"Referer": "http://localhost/?q=wind&provider=Daily+Planet&utm=x"})
+    page = Page(response.get_data(as_text=True))
+
+    assert page.find("input", id="q")[0].attrs["value"] == "wind"
+    assert back_link(page) == [("‹ Back to results", "/?q=wind&provider=Daily+Planet")]
+    # its cards carry the search on to the next article page, which keeps it too
+    links = [href for _, href in page.links(class_="related-link")]
+    assert links and all(href.endswith("?q=wind&provider=Daily+Planet") for href in links)
+    onward = get(client, links[0])
+    assert onward.find("input", id="q")[0].attrs["value"] == "wind"
+    assert back_link(onward) == [("‹ Back to results", "/?q=wind&provider=Daily+Planet")]
+    assert "Referer" in response.headers["Vary"]
+
+
+def test_the_article_page_keeps_no_search_from_another_site_or_page(client):
+    url = "/articles/" + url_of("a02")
+    for referrer in ("https://elsewhere.example/?q=wind", "http://localhost/articles/x?q=wind", ""):
+        page = Page(client.get(url, headers={"Referer": referrer}).get_data(as_text=True))
+        assert page.find("input", id="q")[0].attrs["value"] == "", referrer
+        assert back_link(page) == [("‹ Back to results", "/")], referrer
+
+
+def test_the_article_page_tags_each_kept_search_apart(client):
+    url = "/articles/" + url_of("a02")
+    wind = client.get(url, headers={"Referer": "http://localhost/?q=wind"})
+    solar = client.get(url, headers={"Referer": "http://localhost/?q=solar", "If-None-Match": wind.headers["ETag"]})
+
+    assert (wind.status_code, solar.status_code) == (200, 200)
+    assert 'value="solar"' in solar.get_data(as_text=True)
+
+
+def test_the_article_page_leaves_out_an_empty_related_section(client):
+    without = get(client, "/articles/" + url_of("a02"))
+    with_related = get(client, "/articles/" + url_of("a01"))
+
+    assert without.texts("h2", id="related-heading") == []
+    assert without.texts("h2", id="more-heading") == ["More like this"]
+    assert with_related.texts("h2", id="related-heading") == ["Related articles"]
+
+
+def test_the_feed_of_a_search_is_linked_visibly_and_from_the_head(client):
+    page = get(client, "/?q=solar&provider=Green+Wire&page=1")
+
+    assert page.links(type="application/atom+xml") == [
+        ("Atom feed of this search", "/search.atom?q=solar&provider=Green+Wire")
+    ]
+    assert page.find("link", rel="alternate")[0].attrs["href"] == "/search.atom?q=solar&provider=Green+Wire"
+
+
+def test_an_empty_feed_was_updated_when_the_index_was_built(client):
+    feed = ET.fromstring(client.get("/search.atom?q=zebra").data)
+    built_at = client.get("/api/stats").get_json()["built_at"]
+
+    assert feed.findall(f"{ATOM}entry") == []
+    assert built_at.startswith("20")
+    assert feed.findtext(f"{ATOM}updated") == built_at
+
+
+def test_bad_feed_parameters_are_a_plain_text_400(client):
+    response = client.get("/search.atom?q=solar&from=2022-03-01&to=2022-01-31")
+
+    assert (response.status_code, response.content_type) == (400, "text/plain; charset=utf-8")
+    assert response.get_data(as_text=True) == (
+        "That search could not be run: Parameter 'from' (2022-03-01) is after 'to' (2022-01-31); swap them.\n"
+    )

@@ -113,6 +113,7 @@ class ResultPage:
     relaxed: bool  # some results match only some of the words
     view: str  # the name of the view that answered
     words: list[str]  # the analysed words the query looked for
+    folded: int = 0  # syndicated copies folded into the hits (total + folded = articles matched)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,11 +31,12 @@ def feed_title(results: SearchResults) -> str:
     return "searchsvc: " + ("; ".join(parts) if parts else "newest articles")
 
 
-def render_feed(results: SearchResults, self_url: str, html_url: str) -> bytes:
-    """The feed as UTF-8 XML bytes. ``updated`` is the newest entry's date, so it is stable."""
+def render_feed(results: SearchResults, self_url: str, html_url: str, empty_updated: str | None = None) -> bytes:
+    """The feed as UTF-8 XML bytes. ``updated`` is the newest entry's date, so it is stable; with
+    no dated entry, ``empty_updated`` (when the index was built), else the present moment."""
     feed = ET.Element("feed", {"xmlns": ATOM})
     dates = [hit.published for hit in results.hits if hit.published]
-    updated = max(dates) if dates else dt.datetime(1970, 1, 1, tzinfo=dt.UTC).isoformat()
+    updated = max(dates) if dates else empty_updated or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     _sub(feed, "title", feed_title(results))
     _sub(feed, "id", self_url)
     _sub(feed, "updated", updated)

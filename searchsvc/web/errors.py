@@ -1,4 +1,5 @@
-"""Error responses: one JSON shape under /api (and /healthz, /readyz), the site's look elsewhere.
+"""Error responses: one JSON shape under /api (and /healthz, /readyz), plain text for the Atom
+feed (a feed reader shows text, not a page), the site's look elsewhere.
 
 ``{"ok": false, "status": 400, "error": "message", "errors": [{"parameter": "page", "message": ...}]}``
 """
@@ -16,6 +17,7 @@ from searchsvc.errors import IndexNotFoundError, QueryError
 log = logging.getLogger("searchsvc.web")
 
 JSON_PREFIXES = ("/api/", "/healthz", "/readyz")
+PLAIN_TEXT_PATHS = ("/search.atom",)
 GENERIC_500 = "The server failed to answer this request. It has been logged; try again later."
 TITLES = {
     400: "That search could not be run",
@@ -38,6 +40,8 @@ def error_body(status: int, message: str, parameter: str | None = None) -> dict:
 def error_response(status: int, message: str, parameter: str | None = None, headers=None) -> Response:
     if wants_json():
         response = jsonify(error_body(status, message, parameter))
+    elif request.path in PLAIN_TEXT_PATHS:
+        response = Response(f"{TITLES.get(status, 'Error')}: {message}\n", mimetype="text/plain")
     else:
         title = TITLES.get(status, "Error")
         try:

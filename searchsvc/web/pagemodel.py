@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from searchsvc.search import FILTER_PARAMS, MAX_PAGE, SearchRequest, SearchResults
+from searchsvc.search import FILTER_PARAMS, MAX_PAGE, Facet, SearchRequest, SearchResults
 
 SIDEBAR_FACETS = ("provider", "topic", "domain", "category", "type")
 FACET_LABELS = {"provider": "Provider", "topic": "Topic", "domain": "Domain", "category": "Category", "type": "Type"}
@@ -40,6 +40,15 @@ class Chip:
 
 
 @dataclass
+class FacetBox:
+    name: str
+    label: str
+    facet: Facet
+    more: str = ""  # "Show more" link, or ""
+    less: str = ""  # "Show less" link, or ""
+
+
+@dataclass
 class Bar:
     label: str
     count: int
@@ -47,6 +56,7 @@ class Bar:
     href: str
     selected: bool
     description: str
+    value: str = ""  # the bucket, as the engine names it (2022-03)
 
 
 @dataclass
@@ -63,7 +73,7 @@ class SearchPage:
     params: Params
     chips: list[Chip] = field(default_factory=list)
     clear_all: str = ""
-    facets: list = field(default_factory=list)  # (name, label, Facet, "show more" link or "")
+    facets: list[FacetBox] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)
     pages: list[PageLink] = field(default_factory=list)
     previous: str = ""
@@ -74,6 +84,11 @@ class SearchPage:
     @property
     def is_empty_search(self) -> bool:
         return not self.request.q and not self.chips and self.request.page == 1
+
+    @property
+    def folded(self) -> int:
+        """Syndicated copies folded into the total (what facet counts include and it does not)."""
+        return self.results.folded
 
 
 def request_params(request: SearchRequest, facet_size: int) -> Params:
@@ -89,12 +104,17 @@ def build_page(results: SearchResults, facet_size: int) -> SearchPage:
     page = SearchPage(request, results, params)
     page.chips = _chips(request, params)
     page.clear_all = href([(k, v) for k, v in params if k in ("q", "sort", "per_page", "collapse")])
+    counted = results.total + results.folded  # the articles matched, as facets count them
     for name in SIDEBAR_FACETS:
         facet = results.facets.get(name)
-        if facet is None or not facet.values:
+        if facet is None or not facet.values or _adds_nothing(facet, counted):
             continue
-        more = href(replaced(params, facet_size=str(MORE_FACET_SIZE))) if facet.more else ""
-        page.facets.append((name, FACET_LABELS[name], facet, more))
+        box = FacetBox(name, FACET_LABELS[name], facet)
+        if facet.more and request.facet_size < MORE_FACET_SIZE:
+            box.more = href(replaced(params, facet_size=str(MORE_FACET_SIZE)))
+        if request.facet_size > facet_size and len(facet.values) > facet_size:
+            box.less = href(without(params, "facet_size"))
+        page.facets.append(box)
     date = results.facets.get("date")
     if date is not None and date.values:
         page.bars = _bars(date, params)
@@ -105,6 +125,15 @@ def build_page(results: SearchResults, facet_size: int) -> SearchPage:
     return page
 
 
+def _adds_nothing(facet: Facet, articles: int) -> bool:
+    """A facet whose one value no one ticked and every matching article has: ticking it would
+    change nothing."""
+    if facet.more or len(facet.values) != 1:
+        return False
+    value = facet.values[0]
+    return not value.selected and value.count >= articles
+
+
 def _chips(request: SearchRequest, params: Params) -> list[Chip]:
     chips = []
     for param, attr in FILTER_PARAMS.items():
@@ -113,6 +142,10 @@ def _chips(request: SearchRequest, params: Params) -> list[Chip]:
     if request.published is not None:
         label = "Published only" if request.published else "Unpublished only"
         chips.append(Chip(label, href(without(params, "published"))))
+    period = _period(request.date_from, request.date_to)
+    if period:
+        chips.append(Chip(f"Published: {period}", href(without(without(params, "from"), "to"))))
+        return chips
     if request.date_from:
         chips.append(Chip(f"From {request.date_from.isoformat()}", href(without(params, "from"))))
     if request.date_to:
@@ -120,15 +153,29 @@ def _chips(request: SearchRequest, params: Params) -> list[Chip]:
     return chips
 
 
+def _period(start: dt.date | None, end: dt.date | None) -> str:
+    """'March 2022' when from..to is exactly one day, month or year (a histogram bar), else ''."""
+    if start is None or end is None:
+        return ""
+    if start == end:
+        return f"{start.day} {start:%B %Y}"
+    if start == dt.date(start.year, 1, 1) and end == dt.date(start.year, 12, 31):
+        return str(start.year)
+    following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    if start.day == 1 and end == following - dt.timedelta(days=1):
+        return f"{start:%B %Y}"
+    return ""
+
+
 def _bar_label(value: str, interval: str | None) -> tuple[str, str]:
-    """Short label under a bar, and the long one screen readers hear."""
+    """Short label under a bar (with its year: 'Jan 22' could be a day), and the long one."""
     try:
         if interval == "month":
             day = dt.date.fromisoformat(value + "-01")
-            return day.strftime("%b %y"), day.strftime("%B %Y")
+            return day.strftime("%b %Y"), day.strftime("%B %Y")
         if interval == "day":
             day = dt.date.fromisoformat(value)
-            return day.strftime("%d %b"), day.strftime("%d %B %Y")
+            return f"{day.day} {day:%b %Y}", f"{day.day} {day:%B %Y}"
     except ValueError:
         pass
     return value, value
@@ -136,11 +183,19 @@ def _bar_label(value: str, interval: str | None) -> tuple[str, str]:
 
 def _bars(facet, params: Params) -> list[Bar]:
     top = max(v.count for v in facet.values) or 1
+    chosen = dict(params)
     bars = []
     for value in facet.values:
         short, long = _bar_label(value.value, facet.interval)
-        target = replaced(params, from_=value.start or value.value, to=value.end or value.value)
+        start, end = value.start or value.value, value.end or value.value
         noun = "article" if value.count == 1 else "articles"
+        description = f"{long}: {value.count} {noun}"
+        if chosen.get("from") == start and chosen.get("to") == end:
+            # the bar is the whole date filter: following it again removes the filter
+            target = without(without(params, "from"), "to")
+            description = f"Remove the date filter {long} ({value.count} {noun})"
+        else:
+            target = replaced(params, from_=start, to=end)
         bars.append(
             Bar(
                 short,
@@ -148,7 +203,8 @@ def _bars(facet, params: Params) -> list[Bar]:
                 max(4, round(100 * value.count / top)),
                 href(target),
                 value.selected,
-                f"{long}: {value.count} {noun}",
+                description,
+                value.value,
             )
         )
     return bars

@@ -137,6 +137,7 @@ class WhooshEngine:
         order = result_order(s, request.sort, docs, final, q is not None, ahead)
         docs, final = docs[order], final[order]
         counts = np.ones(len(docs), dtype=np.int64)
+        matched = len(docs)
         if request.collapse and len(docs) > 1:
             docs, final, counts = collapse(s, docs, final)
         total = len(docs)
@@ -159,6 +160,7 @@ class WhooshEngine:
             relaxed=relaxed,
             view=s.name,
             words=sorted({w for _, w in words}),
+            folded=matched - total,
         )
 
     def _match(self, s: Snapshot, q, evaluator: Evaluator) -> tuple[np.ndarray, np.ndarray]:

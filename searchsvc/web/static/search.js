@@ -18,10 +18,49 @@
     document.addEventListener("change", function (event) {
       var target = event.target;
       if (target && target.hasAttribute && target.hasAttribute("data-autosubmit")) {
+        rememberFocus(target);
         if (form.requestSubmit) form.requestSubmit(); else form.submit();
       }
     });
   }
+
+  // Keep focus on the control that was used: a facet, the sort order, "Show more", a date bar.
+  // The page reloads; the control's data-focus-key finds its counterpart on the new page.
+  var FOCUS = "searchsvc.focus";
+  function rememberFocus(element) {
+    var key = element.getAttribute("data-focus-key");
+    if (!key) return;
+    try {
+      sessionStorage.setItem(FOCUS, JSON.stringify({ key: key, at: Date.now() }));
+    } catch (error) { /* no storage: focus starts at the top, as without this script */ }
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target && event.target.closest && event.target.closest("a[data-focus-key]");
+    if (link) rememberFocus(link);
+  });
+  var remembered = null;
+  try {
+    remembered = JSON.parse(sessionStorage.getItem(FOCUS) || "null");
+    sessionStorage.removeItem(FOCUS);
+  } catch (error) { remembered = null; }
+  var focusTarget = null;
+  if (remembered && Date.now() - remembered.at < 30000) {
+    document.querySelectorAll("[data-focus-key]").forEach(function (element) {
+      if (!focusTarget && element.getAttribute("data-focus-key") === remembered.key) focusTarget = element;
+    });
+  }
+
+  // On a narrow screen the filters fold into their "Filters" disclosure, unless the reader is
+  // working in them (focus comes back there) or a field there needs correcting.
+  var panel = document.querySelector(".filters-panel");
+  if (panel && window.matchMedia) {
+    var narrow = window.matchMedia("(max-width: 820px)");
+    var busy = (focusTarget && panel.contains(focusTarget)) || panel.querySelector("[aria-invalid=true]");
+    if (narrow.matches && !busy) panel.open = false;
+    var follow = function (event) { panel.open = !event.matches; };
+    if (narrow.addEventListener) narrow.addEventListener("change", follow);
+  }
+  if (focusTarget) focusTarget.focus();
 
   // Search-as-you-type suggestions from /api/suggest into the box's datalist.
   var box = document.getElementById("q");
