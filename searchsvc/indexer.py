@@ -171,13 +171,12 @@ def _build(
     report.timings["parse"] = round(time.time() - started - sum(report.timings.values()), 3)
     if load is not None:
         winners.clear()
+        load.start(manifest.owners)
         # while the workers write, the manifest waits as JSON text: a sixth of its size as objects
-        owners = manifest.owners
         encoded_files = manifest.encode_files()
         manifest = Manifest()
         release_free_memory()
-        report.articles = load.write(owners)
-        del owners
+        report.articles = load.finish()
     else:
         articles = list(winners.values())
         report.articles = len(articles)

@@ -187,13 +187,16 @@ class ParseResult(Protocol):
 
 class ShardedLoad(Protocol):
     """A full build's files parsed in worker processes that keep the articles: ``parsed`` holds
-    each file's result with its articles reduced to stubs (``id`` and ``is_related``); ``write``
+    each file's result with its articles reduced to stubs (``id`` and ``is_related``); ``start``
     has the workers write the articles the indexer chose (``owners``: id -> [file key,
-    is_top_level, mtime]) and returns how many were written."""
+    is_top_level, mtime]; the caller may drop it then) and ``finish`` waits for them and returns
+    how many were written."""
 
     parsed: list[Any]
 
-    def write(self, owners: dict[str, list]) -> int: ...
+    def start(self, owners: dict[str, list]) -> None: ...
+
+    def finish(self) -> int: ...
 
 
 class Build(Protocol):

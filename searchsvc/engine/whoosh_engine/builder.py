@@ -114,11 +114,13 @@ class _ShardedLoad:
         self.workers = workers
         self.parsed = workers.parsed
 
-    def write(self, owners: dict[str, list]) -> int:
+    def start(self, owners: dict[str, list]) -> None:
         generation = self.build._start()
         self.parsed = []
         self.workers.parsed = []
         self.workers.start_writing(generation.path, owners)
+
+    def finish(self) -> int:
         written = self.workers.finish_writing()
         self.build._written = True
         return written
