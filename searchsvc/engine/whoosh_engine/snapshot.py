@@ -180,7 +180,7 @@ class Snapshot:
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
     def _whoosh_position_keys(self, leaf, field: str, text: str, inside: np.ndarray) -> np.ndarray:
-        decode = self.ix.schema[field].format.decode_positions
+        decode = leaf.schema[field].format.decode_positions
         try:
             matcher = leaf.postings(field, text)
         except TermNotFound:
