@@ -62,6 +62,7 @@ class SearchResults:
                 "collapse": request.collapse,
             },
             "total": self.total,
+            "folded": self.folded,
             "page": self.page,
             "per_page": self.per_page,
             "pages": self.pages,

@@ -93,6 +93,7 @@ def test_search_api_returns_hits_facets_and_query_for_a_filtered_search(client):
             "collapse": True,
         },
         "total": 1,
+        "folded": 0,
         "page": 1,
         "per_page": 10,
         "pages": 1,

@@ -105,6 +105,11 @@ RESULTS = _obj(
         "ok": {"type": "boolean", "enum": [True]},
         "query": QUERY,
         "total": INT,
+        "folded": {
+            **INT,
+            "description": "Syndicated copies folded into the hits (collapse): total + folded articles match, "
+            "as the facet counts count them.",
+        },
         "page": INT,
         "per_page": INT,
         "pages": {
