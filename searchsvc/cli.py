@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from searchsvc import __version__
 from searchsvc.config import Settings, load_settings
-from searchsvc.errors import SearchsvcError
+from searchsvc.errors import IndexNotFoundError, QueryError, SearchsvcError
+
+# search request parameter (parse_request's names) -> the ``search`` option that sets it
+SEARCH_OPTIONS = {
+    "q": "QUERY",
+    **{name: f"--{name}" for name in ("provider", "topic", "domain", "category", "type", "from", "to")},
+    **{name: f"--{name}" for name in ("published", "sort", "page", "facets")},
+    "per_page": "--per-page",
+    "facet_size": "--facet-size",
+    "collapse": "--no-collapse",
+}
 
 
 def _settings(ctx: click.Context, **flags: Any) -> Settings:
@@ -42,7 +55,32 @@ def _progress(label: str):
     return update, close
 
 
-@click.group()
+def _no_index_error(exc: IndexNotFoundError, settings: Settings) -> click.ClickException:
+    """Where the index was looked for (absolute) and the commands that build one there."""
+    index = f"--index {_shell_word(str(exc.index_dir))}"
+    build = " ".join(["searchsvc index", *map(_shell_word, settings.source), index])
+    return click.ClickException(
+        f"No index at {Path(exc.index_dir).absolute()}. Build one with '{build}' "
+        f"(or start 'searchsvc serve {index}', which builds it)."
+    )
+
+
+def _shell_word(text: str) -> str:
+    """``text`` as one shell word, in double quotes when it needs quoting (the message quotes in ')."""
+    if shlex.quote(text) == text:
+        return text
+    return '"' + re.sub(r'([\\"$`])', r"\\\1", text) + '"'
+
+
+def _option_error(exc: QueryError) -> click.BadParameter:
+    """A parse_request error as click reports a bad option: naming ``--per-page``, not 'per_page'."""
+    option = SEARCH_OPTIONS.get(exc.parameter or "", exc.parameter)
+    message = str(exc).removeprefix(f"Parameter {exc.parameter!r} ")
+    message = re.sub(r"^\((.+?)\) is after 'to' \((.+?)\)", r"\1 is after --to (\2)", message)
+    return click.BadParameter(message, param_hint=f"'{option}'")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="searchsvc")
 @click.option("--config", type=click.Path(dir_okay=False), help="A TOML settings file (default: ./searchsvc.toml).")
 @click.pass_context
@@ -138,6 +176,8 @@ def stats_command(ctx, index_dir, as_json) -> None:
     settings = _settings(ctx, index_dir=index_dir)
     try:
         stats = index_stats(settings)
+    except IndexNotFoundError as exc:
+        raise _no_index_error(exc, settings) from None
     except SearchsvcError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -145,13 +185,13 @@ def stats_command(ctx, index_dir, as_json) -> None:
         return
     click.echo(f"Index:       {stats['index_dir']}")
     click.echo(f"Generation:  {stats['generation']}")
-    click.echo(f"Documents:   {stats['documents']}")
+    click.echo(f"Documents:   {stats['documents']:,}")
     click.echo(f"Built:       {stats['built_at']} in {stats['build_seconds']:.1f} s")
     click.echo(f"Last build:  {stats['last_report']}")
     click.echo(f"Size:        {stats['size_bytes'] / 1e6:.1f} MB")
     click.echo("Top providers:")
     for name, count in stats["top_providers"]:
-        click.echo(f"  {count:>8}  {name or '(none)'}")
+        click.echo(f"  {count:>8,}  {name or '(none)'}")
 
 
 def _require_sources(sources) -> None:
@@ -172,31 +212,34 @@ def _require_sources(sources) -> None:
 @click.option("--domain", multiple=True, help="Only this domain (repeat for several).")
 @click.option("--category", multiple=True, help="Only this category (repeat for several).")
 @click.option("--type", "types", multiple=True, help="Only this type (repeat for several).")
-@click.option("--from", "date_from", help="Published on or after this day (YYYY-MM-DD).")
-@click.option("--to", "date_to", help="Published on or before this day (YYYY-MM-DD).")
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest", "quality"]), default="relevance")
-@click.option("--page", type=int, default=1, show_default=True)
-@click.option("--per-page", type=int, default=10, show_default=True)
+@click.option("--from", "date_from", metavar="DATE", help="Published on or after this day (YYYY-MM-DD).")
+@click.option("--to", "date_to", metavar="DATE", help="Published on or before this day (YYYY-MM-DD).")
+@click.option(
+    "--published/--unpublished",
+    default=None,
+    help="Only articles marked published: true (--unpublished: published: false; default: all).",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "newest", "oldest", "quality"]),
+    default="relevance",
+    show_default=True,
+    help="Order of the hits: best match, newest or oldest first, or highest quality.",
+)
+@click.option("--page", type=int, default=1, show_default=True, help="Which page of hits to print (1 to 1000).")
+@click.option(
+    "--per-page", type=int, default=10, show_default=True, help="Hits per page (at most the page_size_max setting)."
+)
+@click.option(
+    "--facets",
+    metavar="LIST",
+    help="Facets to print, comma-separated (provider, domain, topic, category, type, date), or none (default: all).",
+)
+@click.option("--facet-size", type=int, metavar="N", help="Values listed per facet (default: the facet_size setting).")
 @click.option("--no-collapse", is_flag=True, help="Show syndicated copies separately.")
 @click.option("--json", "as_json", is_flag=True, help="Print the SearchResults as JSON.")
 @click.pass_context
-def search_command(
-    ctx,
-    query,
-    index_dir,
-    provider,
-    topic,
-    domain,
-    category,
-    types,
-    date_from,
-    date_to,
-    sort,
-    page,
-    per_page,
-    no_collapse,
-    as_json,
-) -> None:
+def search_command(ctx, query, index_dir, as_json, no_collapse, **options) -> None:
     """Search the index for QUERY and print hits and facet counts.
 
     QUERY supports AND (the default), OR, NOT/-word, "exact phrase", field:value (title, excerpt,
@@ -208,26 +251,22 @@ def search_command(
     from searchsvc.search import SearchService, parse_request
 
     settings = _settings(ctx, index_dir=index_dir)
-    params: dict[str, list[str]] = {
-        "q": [query],
-        "provider": list(provider),
-        "topic": list(topic),
-        "domain": list(domain),
-        "category": list(category),
-        "type": list(types),
-        "sort": [sort],
-        "page": [str(page)],
-        "per_page": [str(per_page)],
-    }
-    if date_from:
-        params["from"] = [date_from]
-    if date_to:
-        params["to"] = [date_to]
-    if no_collapse:
-        params["collapse"] = ["false"]
+    # the options as parse_request's URL-style parameters (name -> values), leaving out those not given
+    params: dict[str, list[str]] = {"q": [query], "collapse": ["false"] if no_collapse else []}
+    renamed = {"types": "type", "date_from": "from", "date_to": "to"}
+    for key, value in options.items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        values = value if isinstance(value, tuple) else () if value is None else (value,)
+        params[renamed.get(key, key)] = [str(v) for v in values]
     try:
         request = parse_request(params, settings.page_size_max, settings.facet_size, settings.collapse)
+    except QueryError as exc:
+        raise _option_error(exc) from None
+    try:
         results = SearchService(open_search(settings), cache_size=0).search(request)
+    except IndexNotFoundError as exc:
+        raise _no_index_error(exc, settings) from None
     except SearchsvcError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -246,8 +285,8 @@ def render_results_text(results) -> list[str]:
     first = results.request.offset + 1
     last = results.request.offset + len(results.hits)
     lines = [
-        f"{results.total} result{'' if results.total == 1 else 's'} ({results.took_ms:.1f} ms)"
-        + (f", showing {first}-{last}" if results.hits else "")
+        f"{results.total:,} result{'' if results.total == 1 else 's'} ({results.took_ms:.1f} ms)"
+        + (f", showing {first:,}-{last:,}" if results.hits else "")
         + (" [query relaxed: not every word matched]" if results.relaxed else "")
     ]
     if results.suggestion:
@@ -256,7 +295,7 @@ def render_results_text(results) -> list[str]:
         date = (hit.published or "")[:10] or "no date"
         lines.append("")
         title = hit.highlights.get("title")
-        lines.append(f"{number}. {plain(title) if title else hit.title}")
+        lines.append(f"{number:,}. {plain(title) if title else hit.title}")
         source = hit.provider or hit.domain or "unknown source"
         extra = f" (+{hit.duplicates} similar)" if hit.duplicates else ""
         lines.append(f"   {source} · {date} · {hit.url}{extra}")
@@ -266,7 +305,7 @@ def render_results_text(results) -> list[str]:
     for name, facet in results.facets.items():
         if not facet.values:
             continue
-        shown = ", ".join(f"{'[x] ' if v.selected else ''}{v.value} ({v.count})" for v in facet.values)
+        shown = ", ".join(f"{'[x] ' if v.selected else ''}{v.value} ({v.count:,})" for v in facet.values)
         lines.append("")
         lines.append(f"{name}{' by ' + facet.interval if facet.interval else ''}: {shown}")
     return lines

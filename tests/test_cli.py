@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 
+import click
 import pytest
 
 from searchsvc import __version__
@@ -252,11 +253,63 @@ def test_stats_json_has_the_document_count(runner, small_corpus):
     assert stats["report"]["failures"] == [BROKEN_LINE]
 
 
-def test_stats_without_an_index_says_how_to_build_one(runner):
+def test_stats_puts_thousands_separators_in_the_document_and_provider_counts(runner, write_article):
+    related = [(f"Related {n}", f"https://example.com/r{n}") for n in range(1000)]
+    write_article("big.md", "Big", "https://example.com/big", related=related)
+    runner.invoke(main, ["index", "corpus", "--index", "ix"])
+
+    result = runner.invoke(main, ["stats", "--index", "ix"])
+
+    assert result.exit_code == 0, result.output
+    lines = output_lines(result)
+    assert lines[2] == "Documents:   1,001"
+    assert lines[6:] == ["Top providers:", "     1,001  (none)"]
+
+
+def test_stats_without_an_index_names_the_absolute_folder_and_the_commands_that_build_it(runner):
     result = runner.invoke(main, ["stats", "--index", "ix"])
 
     assert result.exit_code == 1
-    assert result.output == "Error: No index at ix. Run 'searchsvc index SOURCE --index ix' first.\n"
+    assert result.output == (
+        f"Error: No index at {Path.cwd() / 'ix'}. Build one with 'searchsvc index seeds --index ix' "
+        "(or start 'searchsvc serve --index ix', which builds it).\n"
+    )
+
+
+def test_no_index_message_quotes_folders_with_spaces_and_names_the_configured_sources(runner, monkeypatch):
+    monkeypatch.setenv("SEARCHSVC_SOURCE", "my news")
+
+    result = runner.invoke(main, ["stats", "--index", "new index"])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: No index at {Path.cwd() / 'new index'}. Build one with "
+        '\'searchsvc index "my news" --index "new index"\' '
+        "(or start 'searchsvc serve --index \"new index\"', which builds it).\n"
+    )
+
+
+# --- search --published ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "titles"),
+    [
+        ((), ["1. Draft", "2. Live", "3. Unmarked"]),
+        (("--published",), ["1. Live"]),
+        (("--unpublished",), ["1. Draft"]),
+    ],
+)
+def test_search_published_and_unpublished_filter_on_the_published_field(runner, write_article, flag, titles):
+    write_article("live.md", "Live", "https://example.com/live", extra="published: true")
+    write_article("draft.md", "Draft", "https://example.com/draft", extra="published: false")
+    write_article("unmarked.md", "Unmarked", "https://example.com/unmarked")
+    runner.invoke(main, ["index", "corpus", "--index", "ix"])
+
+    result = runner.invoke(main, ["search", "--index", "ix", "--sort", "oldest", "--facets", "none", *flag])
+
+    assert result.exit_code == 0, result.output
+    assert [line for line in output_lines(result) if re.match(r"\d+\. ", line)] == titles
 
 
 # --- help and version ------------------------------------------------------------------------
@@ -272,6 +325,30 @@ def test_main_help_lists_the_commands(runner):
     assert result.exit_code == 0
     for name in ("index", "check", "stats"):
         assert re.search(rf"^  {name}\s+\S", result.output, re.M), f"{name} missing from --help"
+
+
+def test_dash_h_prints_the_main_help(runner):
+    result = runner.invoke(main, ["-h"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == runner.invoke(main, ["--help"]).output
+    assert "  -h, --help " in result.output
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_dash_h_prints_each_commands_help(runner, command):
+    result = runner.invoke(main, [command, "-h"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == runner.invoke(main, [command, "--help"]).output
+    assert result.output.startswith(f"Usage: main {command} ")
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_every_option_of_every_command_has_help_text(command):
+    options = [p for p in main.commands[command].params if isinstance(p, click.Option)]
+
+    assert [option.name for option in options if not option.help] == []
 
 
 @pytest.mark.parametrize("command", sorted(main.commands))

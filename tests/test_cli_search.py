@@ -12,7 +12,9 @@ import pytest
 from click.testing import CliRunner
 from search_fixtures import ID, search_index_fixture  # noqa: F401 - fixtures register by being imported
 
-from searchsvc.cli import main
+from searchsvc.cli import main, render_results_text
+from searchsvc.engine.interface import Facet, FacetValue
+from searchsvc.search import SearchRequest, SearchResults
 
 MS = r"\(\d+\.\d ms\)"
 
@@ -167,28 +169,61 @@ def test_json_output_keeps_unicode_readable(search):
     [
         (
             ("x", "--from", "yesterday"),
-            "Error: Parameter 'from' must be a date as YYYY-MM-DD (or YYYY-MM, YYYY); got 'yesterday'.",
+            "Invalid value for '--from': must be a date as YYYY-MM-DD (or YYYY-MM, YYYY); got 'yesterday'.",
         ),
         (
             ("x", "--to", "2022-02-30"),
-            "Error: Parameter 'to' must be a date as YYYY-MM-DD (or YYYY-MM, YYYY); got '2022-02-30'.",
+            "Invalid value for '--to': must be a date as YYYY-MM-DD (or YYYY-MM, YYYY); got '2022-02-30'.",
         ),
         (
             ("x", "--from", "2022-07-01", "--to", "2022-06-30"),
-            "Error: Parameter 'from' (2022-07-01) is after 'to' (2022-06-30); swap them.",
+            "Invalid value for '--from': 2022-07-01 is after --to (2022-06-30); swap them.",
         ),
-        (("x", "--per-page", "500"), "Error: Parameter 'per_page' must be from 1 to 100; got 500."),
-        (("x", "--page", "0"), "Error: Parameter 'page' must be from 1 to 1000; got 0."),
+        (("x", "--per-page", "500"), "Invalid value for '--per-page': must be from 1 to 100; got 500."),
+        (("x", "--page", "0"), "Invalid value for '--page': must be from 1 to 1000; got 0."),
+        (("x", "--facet-size", "0"), "Invalid value for '--facet-size': must be from 1 to 1000; got 0."),
+        (
+            ("x", "--facets", "provider,author"),
+            "Invalid value for '--facets': has unknown facet 'author'; "
+            "valid: provider, domain, topic, category, type, date, or none.",
+        ),
+        (("x" * 4001,), "Invalid value for 'QUERY': is longer than 4000 characters; shorten the query."),
     ],
 )
-def test_bad_option_values_exit_1_naming_the_parameter(search, args, message):
+def test_bad_option_values_are_usage_errors_naming_the_option(search, args, message):
     result = search(*args)
 
-    assert result.exit_code == 1
-    assert result.output.splitlines() == [message]
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        "Usage: main search [OPTIONS] [QUERY]",
+        "Try 'main search --help' for help.",
+        "",
+        f"Error: {message}",
+    ]
 
 
-def test_missing_index_exits_1_and_says_how_to_build_one(tmp_path, monkeypatch):
+def test_facets_option_prints_only_those_facets_with_facet_size_values(search):
+    result = search("", "--per-page", "1", "--facets", "topic,provider", "--facet-size", "2")
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[-4:] == ["", "topic: Space (6), Energy (4)", "", "provider: Tech Times (6), Green Wire (5)"]
+    assert [line for line in lines if re.match(r"(domain|category|type|date)\b", line)] == []
+
+
+def test_facets_none_prints_no_facets(search):
+    result = search("vapour", "--facets", "none")
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1:] == [
+        "",
+        "1. Telescope spots water *vapour*",
+        f"   Polar Press · 2022-06-30 · {ID['s15']}",
+        "   Astronomers found water *vapour* around a distant planet.",
+    ]
+
+
+def test_missing_index_exits_1_naming_the_absolute_folder_and_the_commands_that_build_it(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
         if name.startswith("SEARCHSVC_"):
@@ -198,7 +233,21 @@ def test_missing_index_exits_1_and_says_how_to_build_one(tmp_path, monkeypatch):
 
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        "Error: No index at nothing-here. Run 'searchsvc index SOURCE --index nothing-here' first."
+        f"Error: No index at {Path.cwd() / 'nothing-here'}. Build one with "
+        "'searchsvc index seeds --index nothing-here' (or start 'searchsvc serve --index nothing-here', "
+        "which builds it)."
+    ]
+
+
+def test_render_results_text_puts_thousands_separators_in_counts():
+    request = SearchRequest(page=101, per_page=10)
+    facet = Facet("provider", [FacetValue("Reuters", 1500, selected=True), FacetValue("AP", 999)])
+    results = SearchResults(request, total=2102, hits=[], facets={"provider": facet}, took_ms=1.25)
+
+    assert render_results_text(results) == [
+        "2,102 results (1.2 ms)",
+        "",
+        "provider: [x] Reuters (1,500), AP (999)",
     ]
 
 
