@@ -28,11 +28,15 @@ def read_manifest(builder_or_index_dir: Builder | str | os.PathLike[str]) -> Man
 
 
 def _builder(builder_or_index_dir: Builder | str | os.PathLike[str] | None, index_dir=None) -> Builder:
-    if builder_or_index_dir is None or isinstance(builder_or_index_dir, str | os.PathLike):
+    """The builder given, or the default engine's builder of the index folder given."""
+    folder = builder_or_index_dir if builder_or_index_dir is not None else index_dir
+    if folder is None:
+        raise TypeError("give the index folder (index_dir) or a Builder (builder=open_builder(settings))")
+    if isinstance(folder, str | os.PathLike):
         from searchsvc.config import Settings
 
-        return open_builder(Settings(index_dir=str(builder_or_index_dir or index_dir)))
-    return builder_or_index_dir
+        return open_builder(Settings(index_dir=str(folder)))
+    return folder
 
 
 def check_sources(

@@ -312,11 +312,18 @@ CORPUS: list[Doc] = [
     ),
 ]
 
-ALL_DOCS: dict[str, Doc] = {}
-for _doc in CORPUS:
-    ALL_DOCS[_doc.name] = _doc
-    for _rel in _doc.related:
-        ALL_DOCS[_rel.name] = _rel
+
+def by_name(docs: Iterable[Doc]) -> dict[str, Doc]:
+    """Every article of ``docs`` (related entries too) by name."""
+    found: dict[str, Doc] = {}
+    for doc in docs:
+        found[doc.name] = doc
+        for related in doc.related:
+            found[related.name] = related
+    return found
+
+
+ALL_DOCS = by_name(CORPUS)
 # name -> id (the webUrl)
 ID = {name: doc.url for name, doc in ALL_DOCS.items()}
 TOTAL_DOCUMENTS = len(ALL_DOCS)  # 18 files + 2 related entries = 20

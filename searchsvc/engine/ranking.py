@@ -8,43 +8,39 @@ collections (benchmarks/relevance.py; README "Relevance").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from searchsvc.errors import ConfigError
 
 RANKED_FIELDS = ("title", "topics", "excerpt", "body")
 
 
-def _weights(**values: float) -> dict[str, float]:
-    return dict(values)
-
-
 @dataclass(frozen=True)
 class RankingModel:
-    # BM25F saturation. Higher than BM25's usual 1.2 because field weights multiply term
+    """The knobs; the defaults are those of the settings (config.py), built by from_settings."""
+
+    # BM25F saturation (bm25_k1). Higher than BM25's usual 1.2 because field weights multiply term
     # frequencies before saturation (one title match already counts 3): at 1.2 a single weighted
     # match takes most of the score a word can give. On the judged collections every value from
     # 1.4 to 1.8 ranked better than FTS5 on all three; 1.6 is the middle of that plateau.
-    k1: float = 1.6
-    # length normalisation per field: short fields (titles, topics) are normalised less
-    b: dict[str, float] = field(default_factory=lambda: _weights(title=0.5, topics=0.3, excerpt=0.75, body=0.75))
-    field_weights: dict[str, float] = field(
-        default_factory=lambda: _weights(title=3.0, topics=2.0, excerpt=1.5, body=1.0)
-    )
-    # term proximity (Büttcher et al.) on the best proximity_window matches, BM25-saturated
-    proximity_window: int = 100
-    proximity_k1: float = 1.2
-    proximity_b: float = 0.75
+    k1: float
+    # length normalisation per field (bm25_b): short fields (titles, topics) are normalised less
+    b: dict[str, float]
+    field_weights: dict[str, float]
     # When fewer documents than fill the first page (at most relax_below) match every word, the
     # documents matching some of the words follow them. A relaxed query of at most and_like_words
     # words still ranks the articles with every word first (a short query means all its words); a
     # longer one is prose, ranked by score alone (TIME MAP 0.688 -> 0.696).
-    relax_below: int = 10
-    and_like_words: int = 4
+    relax_below: int
+    and_like_words: int
     # bounded boosts: text score x (1 + recency_weight * 2^(-age / half-life) + quality_weight * q)
-    recency_weight: float = 0.3
-    recency_half_life_days: float = 30.0
-    quality_weight: float = 0.1
+    recency_weight: float
+    recency_half_life_days: float
+    quality_weight: float
+    # term proximity (Büttcher et al.) on the best proximity_window matches, BM25-saturated
+    proximity_window: int = 100
+    proximity_k1: float = 1.2
+    proximity_b: float = 0.75
 
     @classmethod
     def from_settings(cls, settings) -> RankingModel:
@@ -100,4 +96,10 @@ def _non_negative(name: str, value: float) -> float:
     return value
 
 
-DEFAULT_RANKING = RankingModel()
+def _default() -> RankingModel:
+    from searchsvc.config import Settings
+
+    return RankingModel.from_settings(Settings())
+
+
+DEFAULT_RANKING = _default()

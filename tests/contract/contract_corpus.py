@@ -303,11 +303,7 @@ CORPUS: list[Doc] = [
 ]
 # fmt: on
 
-ALL_DOCS: dict[str, Doc] = {}
-for _doc in CORPUS:
-    ALL_DOCS[_doc.name] = _doc
-    for _rel in _doc.related:
-        ALL_DOCS[_rel.name] = _rel
+ALL_DOCS = search_fixtures.by_name(CORPUS)
 ID = {name: doc.url for name, doc in ALL_DOCS.items()}
 TOTAL_DOCUMENTS = len(ALL_DOCS)  # 18 files + 2 related entries = 20
 
