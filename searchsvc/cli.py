@@ -57,6 +57,8 @@ def _progress(label: str):
 
 def _no_index_error(exc: IndexNotFoundError, settings: Settings) -> click.ClickException:
     """Where the index was looked for (absolute) and the commands that build one there."""
+    if settings.engine != "whoosh":
+        return click.ClickException(str(exc))
     index = f"--index {_shell_word(str(exc.index_dir))}"
     build = " ".join(["searchsvc index", *map(_shell_word, settings.source), index])
     return click.ClickException(
@@ -183,8 +185,10 @@ def stats_command(ctx, index_dir, as_json) -> None:
     if as_json:
         click.echo(json.dumps(stats, indent=2, default=str))
         return
-    click.echo(f"Index:       {stats['index_dir']}")
+    click.echo(f"Index:       {stats['location']}")
     click.echo(f"Generation:  {stats['generation']}")
+    if stats["engine"] != "whoosh":
+        click.echo(f"Engine:      {stats['engine']} (health {stats['health']})")
     click.echo(f"Documents:   {stats['documents']:,}")
     click.echo(f"Built:       {stats['built_at']} in {stats['build_seconds']:.1f} s")
     click.echo(f"Last build:  {stats['last_report']}")

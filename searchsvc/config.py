@@ -25,7 +25,7 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("engine", "whoosh", "The search engine: whoosh (embedded, one machine).", str),
+    Setting("engine", "whoosh", "The search engine: whoosh (embedded, one machine) or opensearch (a cluster).", str),
     Setting("index_dir", "index", "Where the index generations live.", str),
     Setting("source", ("seeds",), "Folders (or files) of articles to index.", tuple),
     Setting("lock_timeout", 30.0, "Seconds a second builder waits for the build lock.", float),
@@ -59,6 +59,27 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_query_terms", 256, "Most words, phrases and prefixes one query may hold.", int),
     Setting("max_prefix_terms", 2000, "Most indexed words the prefixes (word*) of one query may expand to.", int),
     Setting("max_filter_values", 100, "Most filter values (provider=, topic=, ...) one request may hold.", int),
+    Setting(
+        "opensearch_url",
+        ("http://127.0.0.1:9200",),
+        "The OpenSearch cluster's nodes (engine = opensearch), comma-separated; requests fail over between them.",
+        tuple,
+    ),
+    Setting("opensearch_user", "", "User name for the cluster (HTTP basic authentication); empty: none.", str),
+    Setting("opensearch_password", "", "Password of opensearch_user.", str),
+    Setting("opensearch_ca_certs", "", "A CA bundle (PEM file) to verify the cluster's TLS certificates.", str),
+    Setting("opensearch_verify_certs", True, "Verify the cluster's TLS certificates (https URLs).", bool),
+    Setting("opensearch_index_prefix", "searchsvc", "Names of the cluster's indexes and alias start with this.", str),
+    Setting(
+        "opensearch_timeout", 10.0, "Seconds one request to the cluster may take before another node is tried.", float
+    ),
+    Setting("opensearch_shards", 1, "Primary shards of each index the cluster engine creates.", int),
+    Setting(
+        "opensearch_replicas",
+        "0-1",
+        "Replicas of each shard: a number, or a range the cluster fills as nodes join (0-1).",
+        str,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -100,6 +121,15 @@ class Settings:
     max_query_terms: int = 256
     max_prefix_terms: int = 2000
     max_filter_values: int = 100
+    opensearch_url: tuple[str, ...] = ("http://127.0.0.1:9200",)
+    opensearch_user: str = ""
+    opensearch_password: str = field(default="", repr=False)
+    opensearch_ca_certs: str = ""
+    opensearch_verify_certs: bool = True
+    opensearch_index_prefix: str = "searchsvc"
+    opensearch_timeout: float = 10.0
+    opensearch_shards: int = 1
+    opensearch_replicas: str = "0-1"
 
     def replace(self, **changes: Any) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -28,9 +28,9 @@ class DocumentError(SearchsvcError):
 class IndexNotFoundError(SearchsvcError):
     """There is no index generation to open at the configured location."""
 
-    def __init__(self, index_dir: str) -> None:
+    def __init__(self, index_dir: str, message: str | None = None) -> None:
         self.index_dir = index_dir
-        super().__init__(f"No index at {index_dir}. Run 'searchsvc index SOURCE --index {index_dir}' first.")
+        super().__init__(message or f"No index at {index_dir}. Run 'searchsvc index SOURCE --index {index_dir}' first.")
 
 
 class IndexLockedError(SearchsvcError):
@@ -52,3 +52,8 @@ class QueryTooExpensive(QueryError):
 
 class IndexWriteError(SearchsvcError):
     """The index folder cannot be written (a full disk, a read-only mount, missing permissions)."""
+
+
+class EngineUnavailable(SearchsvcError):
+    """The search engine cannot answer now: a cluster that cannot be reached, is red, refuses the
+    credentials or rejects a request (rendered as HTTP 503; a build that meets it changes nothing)."""

@@ -18,6 +18,7 @@ import click
 
 from searchsvc.config import Settings, load_settings
 from searchsvc.errors import SearchsvcError
+from searchsvc.stats import index_location
 from searchsvc.worker_sockets import ConnectionBalance, balanced_waitress_server, listening_socket
 
 if TYPE_CHECKING:
@@ -37,13 +38,13 @@ def ensure_index(settings: Settings, echo=click.echo) -> bool:
     builder = open_builder(settings)
     if builder.current() is not None:
         return False
+    where = index_location(settings)
     missing = [s for s in settings.source if not Path(s).exists()]
     if missing:
         raise SearchsvcError(
-            f"No index at {settings.index_dir} and source {missing[0]} does not exist. "
-            "Give a folder of articles with --source DIR."
+            f"No index at {where} and source {missing[0]} does not exist. Give a folder of articles with --source DIR."
         )
-    echo(f"No index at {settings.index_dir}: building it from {', '.join(settings.source)} ...")
+    echo(f"No index at {where}: building it from {', '.join(settings.source)} ...")
     report = build_index(
         settings.source,
         settings.index_dir,

@@ -28,6 +28,7 @@ def _base(summary: IndexSummary) -> dict:
     if summary.built_at:
         built = dt.datetime.fromtimestamp(summary.built_at, dt.UTC).isoformat(timespec="seconds")
     return {
+        "health": summary.health,
         "generation": summary.view,
         "documents": summary.documents,
         "files": summary.files,
@@ -39,6 +40,13 @@ def _base(summary: IndexSummary) -> dict:
     }
 
 
+def index_location(settings) -> str:
+    """Where the index lives, as messages name it: a folder, or an alias on a cluster."""
+    if settings.engine == "opensearch":
+        return f"alias {settings.opensearch_index_prefix} on {', '.join(settings.opensearch_url)}"
+    return str(settings.index_dir)
+
+
 def index_stats(settings, top: int = 10) -> dict:
     """Everything about the view being served, for the operator (``searchsvc stats``)."""
     engine = open_search(settings)
@@ -46,10 +54,16 @@ def index_stats(settings, top: int = 10) -> dict:
         summary = engine.summary(top=top)
     finally:
         engine.close()
-    return {"engine": settings.engine, "index_dir": str(settings.index_dir), **_base(summary), "report": summary.report}
+    return {
+        "engine": settings.engine,
+        "index_dir": str(settings.index_dir),
+        "location": index_location(settings),
+        **_base(summary),
+        "report": summary.report,
+    }
 
 
-def public_stats(summary: IndexSummary, sources: Iterable[str], index_dir: str) -> dict:
+def public_stats(summary: IndexSummary, sources: Iterable[str], index_dir: str, engine: str = "whoosh") -> dict:
     """The stats of a view for /api/stats: bounded, and without the server's paths."""
     report = summary.report
     scrub = path_scrubber(sources, index_dir)
@@ -60,7 +74,7 @@ def public_stats(summary: IndexSummary, sources: Iterable[str], index_dir: str) 
     bounded["warned"] = len(warnings)
     bounded["failures"] = [scrub(str(text)) for text in failures[:PUBLIC_LIST_LIMIT]]
     bounded["warnings"] = [scrub(str(text)) for text in warnings[:PUBLIC_LIST_LIMIT]]
-    return {**_base(summary), "report": bounded}
+    return {"engine": engine, **_base(summary), "report": bounded}
 
 
 def path_scrubber(sources: Iterable[str], index_dir: str | os.PathLike[str]):

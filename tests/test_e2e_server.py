@@ -93,7 +93,13 @@ def test_live_server_serves_the_page_the_feed_and_the_probes(live_server: Server
     assert page[0] == 200 and '3 results for “<span class="query">solar</span>”' in html
     assert feed[0] == 200 and feed[1]["Content-Type"] == "application/atom+xml; charset=utf-8"
     assert live_server.json("/healthz") == {"ok": True}
-    assert live_server.json("/readyz") == {"ok": True, "generation": "gen-000001", "documents": 13}
+    assert live_server.json("/readyz") == {
+        "ok": True,
+        "engine": "whoosh",
+        "health": "green",
+        "generation": "gen-000001",
+        "documents": 13,
+    }
 
 
 def test_two_workers_share_the_port_and_stop_together_on_sigterm(tmp_path: Path):

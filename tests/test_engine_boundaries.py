@@ -1,4 +1,5 @@
-"""The shape of the package: only the Whoosh implementation imports whoosh; code outside
+"""The shape of the package: only the Whoosh implementation imports whoosh, only the OpenSearch one
+opensearchpy, and neither imports the other; code outside
 searchsvc/engine/ knows only the engine interface and its factory; no import cycles; small modules.
 Read from the source (every import, at module level or inside a function)."""
 
@@ -11,6 +12,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "searchsvc"
 WHOOSH_ENGINE = "searchsvc.engine.whoosh_engine"
+OPENSEARCH_ENGINE = "searchsvc.engine.opensearch_engine"
+ENGINE_PACKAGES = (WHOOSH_ENGINE, OPENSEARCH_ENGINE)
 ENGINE_PUBLIC = {"searchsvc.engine", "searchsvc.engine.interface"}
 # modules that are mostly data (the OpenAPI description), allowed past the size limit
 MAX_LINES = 320
@@ -48,6 +51,28 @@ def test_only_the_whoosh_implementation_imports_whoosh():
     assert importers == []
 
 
+def test_only_the_opensearch_implementation_imports_the_opensearch_client():
+    importers = sorted(
+        name
+        for name, path in MODULES.items()
+        if any(m == "opensearchpy" or m.startswith("opensearchpy.") for m in imports_of(path))
+        and not name.startswith(OPENSEARCH_ENGINE)
+    )
+    assert importers == []
+
+
+def test_neither_engine_imports_the_other():
+    crossing = sorted(
+        (name, imported)
+        for name, path in MODULES.items()
+        for own, other in ((WHOOSH_ENGINE, OPENSEARCH_ENGINE), (OPENSEARCH_ENGINE, WHOOSH_ENGINE))
+        if name.startswith(own)
+        for imported in imports_of(path)
+        if imported.startswith(other)
+    )
+    assert crossing == []
+
+
 def test_code_outside_the_engine_package_imports_only_the_interface_and_the_factory():
     reaching_in = sorted(
         (name, imported)
@@ -60,9 +85,28 @@ def test_code_outside_the_engine_package_imports_only_the_interface_and_the_fact
 
 
 def test_the_engine_neutral_modules_of_the_engine_package_do_not_import_an_engine():
-    neutral = [n for n in MODULES if n.startswith("searchsvc.engine.") and not n.startswith(WHOOSH_ENGINE)]
+    neutral = [n for n in MODULES if n.startswith("searchsvc.engine.") and not n.startswith(ENGINE_PACKAGES)]
     assert sorted(neutral) == ["searchsvc.engine.interface", "searchsvc.engine.limits", "searchsvc.engine.ranking"]
-    assert [(n, m) for n in neutral for m in imports_of(MODULES[n]) if m.startswith(WHOOSH_ENGINE)] == []
+    assert [(n, m) for n in neutral for m in imports_of(MODULES[n]) if m.startswith(ENGINE_PACKAGES)] == []
+
+
+# engine-neutral modules outside searchsvc/engine/ that every engine builds on
+SHARED_NEUTRAL = [
+    "searchsvc.analysis",
+    "searchsvc.query_language",
+    "searchsvc.query_nodes",
+    "searchsvc.query_syntax",
+    "searchsvc.query_terms",
+]
+
+
+def test_the_shared_analysis_and_query_language_modules_import_no_engine():
+    assert [
+        (n, m)
+        for n in SHARED_NEUTRAL
+        for m in imports_of(MODULES[n])
+        if m.startswith("searchsvc.engine") or m == "whoosh" or m.startswith("whoosh.")
+    ] == []
 
 
 def test_there_are_no_import_cycles_between_modules():

@@ -247,3 +247,18 @@ def test_the_cli_prints_one_error_line_and_fails(search_index):
         "Error: The query holds 676 different words, phrases and prefixes; at most 256 are allowed "
         "(max_query_terms). Use fewer words."
     ]
+
+
+# --- parsing hostile query text ----------------------------------------------------------------
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("engine_text", ["-a--b--c--d--e--f--g--h--i--j--k--l--m--n--o--p--q--r--s--t the"])
+def test_a_query_of_chained_minus_words_is_parsed_in_linear_time_by_both_parsers(service, engine_text):
+    from searchsvc.query_language import parse_query
+
+    # before: 3 min 12 s in the Whoosh engine's parser (an exponentially backtracking pattern)
+    results = service.search(request(q=engine_text))
+
+    assert results.total == 0
+    assert parse_query(engine_text) is not None

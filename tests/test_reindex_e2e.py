@@ -227,7 +227,7 @@ def test_an_index_run_from_cron_is_picked_up_by_the_running_server_without_a_res
     assert cron.stdout.splitlines()[0] == "Update: added 1, updated 0, unchanged 4, deleted 1, duplicates 0, failed 0."
     assert okapi
     assert (after["generation"], after["total"]) == ("gen-000002", 5)
-    assert ready == {"ok": True, "generation": "gen-000002", "documents": 5}
+    assert ready == {"ok": True, "engine": "whoosh", "health": "green", "generation": "gen-000002", "documents": 5}
     assert log_events(server, "reindex") == []
 
 

@@ -328,7 +328,10 @@ def test_health_and_readiness_probes_answer_with_an_open_index(client):
     ready = client.get("/readyz")
 
     assert (health.status_code, health.get_json()) == (200, {"ok": True})
-    assert (ready.status_code, ready.get_json()) == (200, {"ok": True, "generation": "gen-000001", "documents": 13})
+    assert (ready.status_code, ready.get_json()) == (
+        200,
+        {"ok": True, "engine": "whoosh", "health": "green", "generation": "gen-000001", "documents": 13},
+    )
     assert health.headers["Cache-Control"] == ready.headers["Cache-Control"] == "no-store"
 
 

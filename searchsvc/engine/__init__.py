@@ -1,6 +1,7 @@
 """The search engine seam: the interface (interface.py) and the one factory that picks an engine
 by the ``engine`` setting. Code outside this package imports only these names; each engine's
-internals (the Whoosh engine's generations, segments and build workers) stay in its subpackage.
+internals (the Whoosh engine's generations, segments and build workers; the OpenSearch engine's
+indexes, alias and client) stay in its subpackage.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from searchsvc.engine.interface import (
 )
 from searchsvc.errors import ConfigError
 
-ENGINES = ("whoosh",)
+ENGINES = ("whoosh", "opensearch")
 
 
 def _check(settings) -> str:
@@ -36,15 +37,23 @@ def open_search(settings) -> SearchEngine:
     from searchsvc.engine.limits import QueryLimits
     from searchsvc.engine.ranking import RankingModel
 
-    _check(settings)
+    ranking, limits = RankingModel.from_settings(settings), QueryLimits.from_settings(settings)
+    if _check(settings) == "opensearch":
+        from searchsvc.engine.opensearch_engine.search import OpenSearchEngine
+
+        return OpenSearchEngine(settings, ranking, limits)
     from searchsvc.engine.whoosh_engine.search import WhooshEngine
 
-    return WhooshEngine(settings.index_dir, RankingModel.from_settings(settings), QueryLimits.from_settings(settings))
+    return WhooshEngine(settings.index_dir, ranking, limits)
 
 
 def open_builder(settings) -> Builder:
     """The build side of the engine ``settings.engine`` names."""
-    _check(settings)
+    if _check(settings) == "opensearch":
+        from searchsvc.engine.opensearch_engine.builder import OpenSearchBuilder
+        from searchsvc.engine.ranking import RankingModel
+
+        return OpenSearchBuilder(settings, RankingModel.from_settings(settings))
     from searchsvc.engine.whoosh_engine.builder import WhooshBuilder
 
     return WhooshBuilder(settings.index_dir)

@@ -42,12 +42,17 @@ class Deadline:
 
     def check(self) -> None:
         if time.monotonic() > self.end:
-            raise QueryTooExpensive(
-                f"This search took more than {self.seconds:g} s (search_timeout) and was stopped. "
-                "Narrow it: use fewer words, longer prefixes (more letters before the *), "
-                "fewer NOT parts or fewer filter values.",
-                "q",
-            )
+            raise too_slow(self.seconds)
+
+
+def too_slow(seconds: float) -> QueryTooExpensive:
+    """The error of a search stopped at its time budget (``search_timeout``)."""
+    return QueryTooExpensive(
+        f"This search took more than {seconds:g} s (search_timeout) and was stopped. "
+        "Narrow it: use fewer words, longer prefixes (more letters before the *), "
+        "fewer NOT parts or fewer filter values.",
+        "q",
+    )
 
 
 NO_DEADLINE = Deadline(0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from searchsvc.errors import QueryError
+from searchsvc.errors import EngineUnavailable, QueryError
 from searchsvc.search import hit_to_dict
 from searchsvc.web import openapi
 from searchsvc.web.http import conditional, no_store
@@ -112,4 +112,9 @@ def healthz():
 @blueprint.get("/readyz")
 def readyz():
     summary = index_summary()
+    if summary["health"] == "red":
+        raise EngineUnavailable(
+            f"The {summary['engine']} engine is red: some of the index {summary['generation']} is not searchable. "
+            "Check the cluster ('GET _cluster/health') and bring its nodes back."
+        )
     return no_store(jsonify({"ok": True, **summary}))

@@ -12,7 +12,7 @@ from html import escape
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from searchsvc.errors import IndexNotFoundError, QueryError
+from searchsvc.errors import EngineUnavailable, IndexNotFoundError, QueryError
 
 log = logging.getLogger("searchsvc.web")
 
@@ -62,8 +62,8 @@ def _query_error(exc: QueryError) -> Response:
     return error_response(400, str(exc), exc.parameter)
 
 
-def _no_index(exc: IndexNotFoundError) -> Response:
-    return error_response(503, str(exc))
+def _no_index(exc: IndexNotFoundError | EngineUnavailable) -> Response:
+    return error_response(503, str(exc), headers=[("Retry-After", "5")])
 
 
 def _http_error(exc: HTTPException) -> Response:
@@ -90,5 +90,6 @@ def _unexpected(exc: Exception) -> Response:
 def register(app: Flask) -> None:
     app.register_error_handler(QueryError, _query_error)
     app.register_error_handler(IndexNotFoundError, _no_index)
+    app.register_error_handler(EngineUnavailable, _no_index)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -145,9 +145,18 @@ SUGGESTIONS = _obj(
         "suggestions": {"type": "array", "items": _obj({"text": STR, "kind": {"type": "string"}})},
     }
 )
+ENGINE = {"type": "string", "enum": ["whoosh", "opensearch"], "description": "The engine serving (the engine setting)."}
+ENGINE_HEALTH = {
+    "type": "string",
+    "enum": ["green", "yellow", "red"],
+    "description": "The engine's health: always green for Whoosh; the cluster's for OpenSearch (yellow: some "
+    "replicas are not assigned, every article is searchable; red is answered with a 503).",
+}
 STATS = _obj(
     {
         "ok": {"type": "boolean", "enum": [True]},
+        "engine": ENGINE,
+        "health": ENGINE_HEALTH,
         "generation": STR,
         "documents": INT,
         "files": INT,
@@ -224,7 +233,15 @@ REINDEX_STARTED = _obj(
     {"ok": {"type": "boolean", "enum": [True]}, "run": _obj({"id": STR, "full": BOOL})},
 )
 HEALTH = _obj({"ok": {"type": "boolean", "enum": [True]}})
-READY = _obj({"ok": {"type": "boolean", "enum": [True]}, "generation": STR, "documents": INT})
+READY = _obj(
+    {
+        "ok": {"type": "boolean", "enum": [True]},
+        "engine": ENGINE,
+        "health": ENGINE_HEALTH,
+        "generation": STR,
+        "documents": INT,
+    }
+)
 
 
 def _param(name: str, schema: dict, description: str, array: bool = False) -> dict:

@@ -40,10 +40,13 @@ def search_request(strict: bool = True) -> SearchRequest:
 
 
 def index_summary() -> dict:
-    """The name and document count of the view this process serves (which may lag the newest
-    view by up to half a second after a re-index: never one view's name with another's count)."""
-    view = service().engine.view()
-    return {"generation": view.name, "documents": view.documents}
+    """The engine, its health, and the name and document count of the view this process serves
+    (which may lag the newest view by up to half a second after a re-index: never one view's name
+    with another's count)."""
+    engine = service().engine
+    view = engine.view()
+    health = engine.summary(view).health
+    return {"engine": engine.name, "health": health, "generation": view.name, "documents": view.documents}
 
 
 def stats_data() -> dict:
@@ -58,10 +61,10 @@ def stats_data() -> dict:
             data = cache.get(view.name)
             if data is None:
                 config = settings()
-                data = public_stats(engine.summary(view), config.source, config.index_dir)
+                data = public_stats(engine.summary(view), config.source, config.index_dir, engine.name)
                 cache.clear()
                 cache[view.name] = data
-    return data
+    return {**data, "health": engine.summary(view).health}  # the health of now, not of when it was cached
 
 
 def reindex_status() -> dict:

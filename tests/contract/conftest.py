@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from contract_corpus import CORPUS, write_corpus
-from contract_support import OPENSEARCH_URL, Index, new_index
+from contract_support import OPENSEARCH_URL, SESSION_PREFIX, Index, new_index
 
 from searchsvc.engine import SearchEngine
 
@@ -28,6 +28,18 @@ ENGINES = [
         ),
     ),
 ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remove_the_sessions_opensearch_indexes() -> Iterator[None]:
+    """Leave the cluster as it was: delete every index (and alias) this session created."""
+    yield
+    if OPENSEARCH_URL:
+        import urllib.request
+
+        request = urllib.request.Request(f"{OPENSEARCH_URL}/{SESSION_PREFIX}-*?expand_wildcards=all", method="DELETE")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            response.read()
 
 
 @pytest.fixture(scope="session", params=ENGINES)

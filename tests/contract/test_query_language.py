@@ -99,6 +99,13 @@ def test_prefix_star_matches_every_word_starting_with_the_prefix(engine):
     assert (page.total, found(page)) == (2, {"e01", "e03"})
 
 
+def test_a_prefix_is_stemmed_as_a_whole_word_so_policing_star_finds_police(engine):
+    page = search(engine, q="policing*")
+
+    # the index holds "polic" for police and policing; the prefix "policing" is stemmed the same way
+    assert (page.total, found(page)) == (2, {"p01", "p02"})
+
+
 @pytest.mark.parametrize("q", ["police", "policing", "polices"])
 def test_words_are_stemmed_so_police_finds_policing(engine, q):
     page = search(engine, q=q)

@@ -7,9 +7,11 @@ import re
 
 from whoosh import qparser, query
 
+from searchsvc.analysis import FUNCTION_TERMS as FUNCTION_TERMS  # the one definition, re-exported
+from searchsvc.analysis import LONG_QUERY_FUNCTION_WORDS as LONG_QUERY_FUNCTION_WORDS
+from searchsvc.analysis import TOKEN_PATTERN
 from searchsvc.engine.whoosh_engine.schema import (
     SEARCH_FIELDS,
-    TOKEN_PATTERN,
     USER_FIELDS,
     analyse_token,
     text_analyzer,
@@ -19,7 +21,6 @@ _FIELD_PREFIX = re.compile(r"(\w+):")
 _LOWERCASE = re.compile(r"[a-z]")
 _COMPOUND = re.compile(r"(?<=\w)[-./'’_](?=\w)")
 SHOUTED_WORDS = 5
-_ONLY_EXCLUSIONS = re.compile(r"^\s*(?:-\S+\s*)+$")
 _ONLY_EXCLUSIONS_PREFIX = re.compile(r"(?<![^\s(])-(?=\S)")
 _SYNTAX = re.compile(r"[\"()\[\]{}^~*:+\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|REQUIRE|TO)\b")
 
@@ -59,7 +60,7 @@ def parse_user_query(parser, text: str) -> query.Query:
         return plain
     try:
         parsed = parser.parse(text)
-        if isinstance(parsed, query.qcore._NullQuery) and _ONLY_EXCLUSIONS.match(text):
+        if isinstance(parsed, query.qcore._NullQuery) and only_exclusions(text):
             # "-word" alone: everything except the word, as "NOT word" means
             parsed = parser.parse(_ONLY_EXCLUSIONS_PREFIX.sub("NOT ", text))
         if not _has_error(parsed):
@@ -71,6 +72,13 @@ def parse_user_query(parser, text: str) -> query.Query:
         return parser.parse(plain)
     except Exception:  # noqa: BLE001
         return query.NullQuery
+
+
+def only_exclusions(text: str) -> bool:
+    r"""Whether ``text`` is only -words ("-a -b"). Linear: the regular expression this replaces,
+    ``^\s*(?:-\S+\s*)+$``, backtracked exponentially ("-a--b--c--d..." took minutes)."""
+    words = text.split()
+    return bool(words) and all(len(word) > 1 and word[0] == "-" for word in words)
 
 
 def _plain_words_query(schema, text: str) -> query.Query | None:
@@ -134,23 +142,8 @@ def query_words(q: query.Query) -> set[tuple[str, str]]:
     return found
 
 
-# Function words dropped from a long relaxed query (one of more than and_like_words words, which is
-# prose: "What countries have newly joined the United Nations?"): Lucene's English stop set, the
-# question words, auxiliaries and other words that say nothing about a topic. They are in most
-# long articles, so each one matched nudges long articles up. Short queries keep every word (the
-# index's own stop list is smaller, see schema.STOP_WORDS). Measured: CISI MAP 0.208 -> 0.215.
-LONG_QUERY_FUNCTION_WORDS = frozenset(
-    """a an and are as at be but by for if in into is it no not of on or such that the their then
-    there these they this to was will with what which who whom whose how why when where did does do
-    has have had were been being its them those some any than also about over after before during
-    between other more most very can could would should""".split()
-)
-
-
 _QUERY_TOKENS = re.compile(TOKEN_PATTERN)
 _QUERY_ANALYZER = text_analyzer()
-# the function words as the index spells them (stemmed; the index's stop words are never terms)
-FUNCTION_TERMS = frozenset(analyse_token(_QUERY_ANALYZER, word) for word in LONG_QUERY_FUNCTION_WORDS) - {""}
 
 
 def query_term_counts(text: str) -> dict[str, int]:

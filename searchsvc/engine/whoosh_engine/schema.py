@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import struct
-import threading
 
 import numpy as np
-import Stemmer
 from whoosh import columns, fields, formats
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.support.charset import accent_map
 from whoosh.system import pack_uint
+
+from searchsvc.analysis import MAX_TOKEN_LENGTH, STOP_WORDS, TOKEN_PATTERN, stem
 
 # Field weights (BM25F): a match in the title counts most.
 SEARCH_FIELDS = ("title", "topics_text", "excerpt", "body")
@@ -40,33 +40,13 @@ NUMBER_DTYPE = np.dtype(
 # published_ts of an article without a date (any real date, 1970 or not, is above it)
 NO_DATE = -(2**62)
 NUMBERS_DEFAULT = NUMBERS.pack(NO_DATE, -1, 0, -1, 0)
-# Words are runs of letters and digits: "cartoq.com" is "cartoq" and "com", so either finds it.
-TOKEN_PATTERN = r"\w+"
-# English function words, and the pieces a possessive or contraction leaves ("India's").
-# Smaller than Whoosh's list on purpose: in news "US", "May", "Will", "IT" and "Can" are names.
-STOP_WORDS = frozenset(
-    "a an and are as at be by for from if in is of on or that the this to with s t d ll m re ve".split()
-)
 PLAIN_TOKEN_PATTERN = r"\w+"
-# Longer words are dropped from every text field when indexing and from queries (as Lucene's
-# LengthFilter drops them): one 2,000,000-letter "word" must not cost anything per letter later
-# (spelling variants, postings file widths, highlighting). 64 characters is also the postings
-# files' term width (postings_file.MAX_TERM_BYTES), so every ASCII word fits them.
-MAX_TOKEN_LENGTH = 64
-
-
-_STEMMERS = threading.local()
 
 
 def snowball_english(word: str) -> str:
-    """Porter2 (Snowball English) from the reference C implementation (PyStemmer). Unlike
-    Whoosh's default Porter it keeps "news" apart from "new"; unlike Whoosh's Python port of
-    Porter2 it stems "added" to "add" (not "ad") and "emergency" apart from "emerge", and it is
-    six times faster. One stemmer per thread (a PyStemmer object is not thread-safe)."""
-    stemmer = getattr(_STEMMERS, "english", None)
-    if stemmer is None:
-        stemmer = _STEMMERS.english = Stemmer.Stemmer("english")
-    return stemmer.stemWord(word)
+    """analysis.stem under the name every index's pickled schema refers to (Porter2 through
+    PyStemmer, one stemmer per thread)."""
+    return stem(word)
 
 
 def text_analyzer():

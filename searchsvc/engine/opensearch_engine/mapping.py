@@ -1,0 +1,175 @@
+"""The index's settings and mappings, and the document of one article.
+
+The analysis is the Whoosh engine's (searchsvc.analysis): words are runs of letters and digits,
+lower-cased, accent-folded, the same short English stop list dropped, words over 64 characters
+dropped, stemmed with Snowball English (Porter2). Each ranked field has BM25 with the ranking
+model's k1 and its own b. Facet values are keywords, with a lower-cased, accent-folded sub-field
+for the filters (which match case-insensitively).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from searchsvc.analysis import MAX_TOKEN_LENGTH, STOP_WORDS, analyse_plain
+from searchsvc.engine.ranking import RankingModel
+
+# the user's field names (query language, ranking model) -> the mapping's fields
+TEXT_FIELDS = {
+    "title": "title",
+    "topics": "topics.text",
+    "excerpt": "excerpt",
+    "body": "body",
+    "provider": "provider.text",
+    "domain": "domain.text",
+}
+SEARCH_FIELDS = ("title", "topics", "excerpt", "body")
+# facet name -> (keyword field shown, folded keyword field filtered on)
+FACET_FIELDS = {
+    "provider": ("provider", "provider.folded"),
+    "domain": ("domain", "domain.folded"),
+    "topic": ("topics", "topics.folded"),
+    "category": ("category", "category.folded"),
+    "type": ("type", "type.folded"),
+}
+# positions between the values of a many-valued field: no phrase spans two topics
+VALUE_GAP = 100
+# characters of each end of a body kept beside it, to tell whether a fragment starts or ends it
+BODY_ENDS = 400
+# the longest body the highlighter analyses (files are at most max_file_bytes)
+MAX_ANALYSED_OFFSET = 6_000_000
+
+
+def doc_id(article_id: str) -> str:
+    """The document _id of an article: its id can be any URL, longer than the 512 bytes an _id may be."""
+    return hashlib.sha1(article_id.encode("utf-8")).hexdigest()
+
+
+def index_body(ranking: RankingModel, shards: int, replicas: str) -> dict:
+    """The body that creates one index (one view of the articles)."""
+    similarity = {
+        f"bm25_{name}": {"type": "BM25", "k1": ranking.k1, "b": ranking.b[name]}
+        for name in ("title", "topics", "excerpt", "body")
+    }
+    settings = {
+        "number_of_shards": shards,
+        "max_result_window": 1_000_000,
+        "highlight.max_analyzed_offset": MAX_ANALYSED_OFFSET,
+        "similarity": similarity,
+        "analysis": {
+            "tokenizer": {"words": {"type": "pattern", "pattern": r"\W+", "flags": "UNICODE_CHARACTER_CLASS"}},
+            "filter": {
+                "searchsvc_stop": {"type": "stop", "stopwords": sorted(STOP_WORDS)},
+                "searchsvc_length": {"type": "length", "max": MAX_TOKEN_LENGTH},
+                "porter2": {"type": "snowball", "language": "English"},
+            },
+            "analyzer": {
+                "searchsvc_text": {
+                    "type": "custom",
+                    "tokenizer": "words",
+                    "filter": ["lowercase", "asciifolding", "searchsvc_stop", "searchsvc_length", "porter2"],
+                },
+                "searchsvc_plain": {
+                    "type": "custom",
+                    "tokenizer": "words",
+                    "filter": ["lowercase", "asciifolding", "searchsvc_length"],
+                },
+            },
+            "normalizer": {"folded": {"type": "custom", "filter": ["lowercase", "asciifolding"]}},
+        },
+    }
+    settings.update(replica_settings(replicas))
+
+    def text(name: str) -> dict:
+        return {
+            "type": "text",
+            "analyzer": "searchsvc_text",
+            "similarity": f"bm25_{name}",
+            "position_increment_gap": VALUE_GAP,
+        }
+
+    def facet(sub_text: dict | None = None) -> dict:
+        fields = {"folded": {"type": "keyword", "normalizer": "folded", "ignore_above": 1024}}
+        if sub_text:
+            fields["text"] = sub_text
+        return {"type": "keyword", "ignore_above": 1024, "fields": fields}
+
+    plain = {"type": "text", "analyzer": "searchsvc_plain", "position_increment_gap": VALUE_GAP}
+    properties = {
+        "id": {"type": "keyword"},
+        "path": {"type": "keyword", "index": False, "doc_values": False},
+        "title": text("title"),
+        "excerpt": text("excerpt"),
+        "body": text("body"),
+        "topics": facet(text("topics")),
+        "provider": facet(plain),
+        "domain": facet(plain),
+        "category": facet(),
+        "type": facet(),
+        "words": {"type": "keyword", "ignore_above": MAX_TOKEN_LENGTH},
+        "published_at": {"type": "date"},
+        "published": {"type": "boolean"},
+        "quality": {"type": "integer"},
+        "heat": {"type": "integer"},
+        "is_related": {"type": "boolean"},
+        "title_key": {"type": "keyword", "ignore_above": 4096},
+        "story": {"type": "keyword"},
+        "syndicated": {"type": "boolean"},
+        "shown": {"type": "object", "enabled": False},
+    }
+    return {"settings": {"index": settings}, "mappings": {"dynamic": "strict", "properties": properties}}
+
+
+def replica_settings(replicas: str) -> dict:
+    """``"1"`` -> one replica; ``"0-1"`` -> as many as the cluster has nodes for, up to one."""
+    text = str(replicas).strip()
+    if "-" in text:
+        return {"auto_expand_replicas": text}
+    return {"number_of_replicas": int(text), "auto_expand_replicas": False}
+
+
+def check_replicas(replicas: str) -> str:
+    from searchsvc.errors import ConfigError
+
+    text = str(replicas).strip()
+    low, dash, high = text.partition("-")
+    if low.isdigit() and (not dash or high.isdigit() or high == "all"):
+        return text
+    raise ConfigError(f"Setting opensearch_replicas must be a number (1) or a range (0-1, 0-all); got {replicas!r}.")
+
+
+def document(article) -> dict:
+    """The indexed document of one article (its story fields are set by stories.py)."""
+    published_at = article.published_at.isoformat().replace("+00:00", "Z") if article.published_at else None
+    words = dict.fromkeys(analyse_plain(article.title + " " + " ".join(article.topics)))
+    return {
+        "id": article.id,
+        "path": article.path,
+        "title": article.title,
+        "excerpt": article.excerpt,
+        "body": article.body,
+        "topics": list(article.topics),
+        # empty values are absent (a facet lists no empty value)
+        "provider": article.provider or None,
+        "domain": article.domain or None,
+        "category": article.category or None,
+        "type": article.type or None,
+        "words": list(words),
+        "published_at": published_at,
+        "published": article.published,
+        "quality": article.quality,
+        "heat": article.heat,
+        "is_related": article.is_related,
+        "title_key": article.title_key,
+        "story": doc_id(article.id),
+        "syndicated": False,
+        "shown": {
+            "url": article.url,
+            "original_url": article.original_url,
+            "image": article.image,
+            "related_to": article.related_to,
+            "related_ids": list(article.related_ids),
+            "body_head": article.body[:BODY_ENDS],
+            "body_tail": article.body[-BODY_ENDS:],
+        },
+    }

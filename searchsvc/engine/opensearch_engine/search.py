@@ -1,0 +1,261 @@
+"""The OpenSearch search engine: SearchRequest -> ResultPage on one view (the index the alias
+named when the request took its view)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from searchsvc import query_language as ql
+from searchsvc.engine.interface import Hit, IndexSummary, ResultPage, Suggestion
+from searchsvc.engine.limits import QueryLimits, too_slow
+from searchsvc.engine.opensearch_engine import request_body as rb
+from searchsvc.engine.opensearch_engine import state as names
+from searchsvc.engine.opensearch_engine.builder import current_view
+from searchsvc.engine.opensearch_engine.connection import Cluster, where
+from searchsvc.engine.opensearch_engine.mapping import doc_id
+from searchsvc.engine.opensearch_engine.query_dsl import MATCH_ALL, Translator, plain_words
+from searchsvc.engine.opensearch_engine.related import more_like_this
+from searchsvc.engine.opensearch_engine.results import facets_of, hit_of
+from searchsvc.engine.opensearch_engine.suggestions import check_prefixes, completions, did_you_mean
+from searchsvc.engine.ranking import RankingModel
+from searchsvc.errors import IndexNotFoundError
+from searchsvc.request import check_filter_values
+
+CHECK_INTERVAL = 0.5
+SUGGEST_BELOW = 3
+# added to the score of an article holding every word of a short relaxed query, so that it ranks
+# above those holding only some (and taken off again before the score is shown)
+COMPLETE_BONUS = 100_000.0
+SCORE_SCRIPT = """
+double boost = 1.0;
+if (params.rw > 0 && doc['published_at'].size() != 0) {
+  double age = Math.max(params.newest - doc['published_at'].value.toInstant().toEpochMilli(), 0) / 86400000.0;
+  boost += params.rw * Math.pow(2, -age / params.half);
+}
+if (params.qw > 0 && params.qscale > 0 && doc['quality'].size() != 0) {
+  boost += params.qw * Math.min(Math.max(doc['quality'].value / params.qscale, 0.0), 1.0);
+}
+return _score * boost;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexView:
+    """One published index: its name, article count, newest date and quality scale (for the boosts)."""
+
+    name: str
+    documents: int
+    newest_ms: float
+    quality_scale: float
+
+
+class OpenSearchEngine:
+    name = "opensearch"
+
+    def __init__(self, settings, ranking: RankingModel, limits: QueryLimits) -> None:
+        self.cluster = Cluster(settings)
+        self.ranking = ranking
+        self.limits = limits
+        self.translator = Translator(ranking)
+        self._views: dict[str, IndexView] = {}
+        self._current: tuple[float, IndexView] | None = None
+        self._lock = threading.Lock()
+        self._summaries: dict[tuple[str, int], IndexSummary] = {}
+
+    # -- views -----------------------------------------------------------------------------
+    def view(self) -> IndexView:
+        """The index the alias names (looked up at most twice a second)."""
+        found = self._current
+        if found is not None and time.monotonic() - found[0] < CHECK_INTERVAL:
+            return found[1]
+        with self._lock:
+            alias = names.alias(self.cluster.prefix)
+            with self.cluster.errors("reading the alias", alias):
+                name = current_view(self.cluster)
+                if name is None:
+                    raise IndexNotFoundError(
+                        alias,
+                        f"No index {alias} on the OpenSearch cluster at {where(self.cluster.settings)}. "
+                        "Run 'searchsvc index SOURCE' with engine = opensearch first.",
+                    )
+            view = self._views.get(name)
+            if view is None:
+                with self.cluster.errors(f"opening the index {name}", name):
+                    view = self._open(name)
+            self._current = (time.monotonic(), view)
+            return view
+
+    def _open(self, name: str) -> IndexView:
+        body = {
+            "size": 0,
+            "track_total_hits": True,
+            "aggs": {
+                "newest": {"max": {"field": "published_at"}},
+                "quality": {"percentiles": {"field": "quality", "percents": [95]}},
+            },
+        }
+        found = self.cluster.client.search(index=name, body=body)
+        quality = (found["aggregations"]["quality"]["values"] or {}).get("95.0")
+        view = IndexView(
+            name=name,
+            documents=int(found["hits"]["total"]["value"]),
+            newest_ms=float(found["aggregations"]["newest"]["value"] or 0.0),
+            quality_scale=float(quality or 0.0),
+        )
+        self._views = {**{k: v for k, v in list(self._views.items())[-3:]}, name: view}
+        return view
+
+    # -- search ----------------------------------------------------------------------------
+    def search(self, request, view: IndexView | None = None) -> ResultPage:
+        check_filter_values(request, self.limits.max_filter_values)
+        v = view or self.view()
+        node = ql.parse_query(request.q) if request.q.strip() else None
+        if node is not None:
+            ql.check_query_terms(node, self.limits.max_query_terms)
+            check_prefixes(self.cluster, v.name, node, self.limits.max_prefix_terms)
+        has_query = node is not None
+        clauses = rb.filter_clauses(request)
+        strict = self.translator.query(node) if has_query else MATCH_ALL
+        scored = strict
+        if has_query and request.sort == "relevance":
+            bonus = self.translator.proximity(plain_words(node))
+            if bonus:
+                scored = {"bool": {"must": [strict], "should": bonus}}
+        response = self._run(v, request, self._scored(scored, v, has_query), clauses, has_query)
+        matched_all = response["hits"]["total"]["value"]
+        relaxed = False
+        complete_bonus = False
+        parts = ql.relaxable_parts(node) if has_query else None
+        if parts and matched_all < min(self.ranking.relax_below, request.per_page):
+            words, required, excluded = parts
+            short = len(words) <= self.ranking.and_like_words
+            if not short:
+                words = ql.content_words(words)
+            loose = self._scored(self.translator.relaxed(words, required, excluded), v, True)
+            if short:
+                loose = {
+                    "bool": {
+                        "must": [loose],
+                        "should": [{"constant_score": {"filter": strict, "boost": COMPLETE_BONUS}}],
+                    }
+                }
+            wider = self._run(v, request, loose, clauses, True)
+            if wider["hits"]["total"]["value"] > matched_all:
+                response, relaxed, complete_bonus = wider, True, short
+        total, folded = self._totals(request, response)
+        hits = [self._hit(found, complete_bonus) for found in response["hits"]["hits"]]
+        suggestion = None
+        if has_query and (total < SUGGEST_BELOW or relaxed):
+            suggestion = did_you_mean(self, v, request, matched_all if relaxed else total)
+        return ResultPage(
+            total=total,
+            hits=hits,
+            facets=facets_of(request, response.get("aggregations", {})) if request.facets else {},
+            suggestion=suggestion,
+            relaxed=relaxed,
+            view=v.name,
+            words=sorted({term for _, term in ql.query_words(node)}) if has_query else [],
+            folded=folded,
+        )
+
+    def _scored(self, query: dict, v: IndexView, has_query: bool) -> dict:
+        """``query`` with the bounded recency and quality boosts of the ranking model."""
+        r = self.ranking
+        if not has_query or not (r.recency_weight or r.quality_weight):
+            return query
+        params = {
+            "rw": r.recency_weight if v.newest_ms else 0.0,
+            "newest": v.newest_ms,
+            "half": r.recency_half_life_days,
+            "qw": r.quality_weight,
+            "qscale": v.quality_scale,
+        }
+        return {"script_score": {"query": query, "script": {"source": SCORE_SCRIPT, "params": params}}}
+
+    def _run(self, v: IndexView, request, query: dict, clauses: dict, has_query: bool) -> dict:
+        body: dict = {
+            "query": query,
+            "from": request.offset,
+            "size": request.per_page,
+            "track_total_hits": True,
+            "sort": rb.sort_of(request, has_query),
+            "_source": rb.SOURCE_FIELDS,
+            "highlight": rb.HIGHLIGHT,
+            "timeout": f"{max(int(self.limits.search_timeout * 1000), 1)}ms"
+            if self.limits.search_timeout > 0
+            else None,
+        }
+        if body["timeout"] is None:
+            del body["timeout"]
+        if has_query and request.sort != "relevance":
+            body["track_scores"] = True
+        if clauses:
+            body["post_filter"] = {"bool": {"filter": list(clauses.values())}}
+        aggs = rb.aggregations(request, clauses) if (request.facets or request.collapse) else {}
+        if aggs:
+            body["aggs"] = aggs
+        if request.collapse:
+            body["collapse"] = rb.COLLAPSE
+        with self.cluster.errors("searching", v.name):
+            response = self.cluster.client.search(index=v.name, body=body, request_timeout=self._request_timeout())
+        if response.get("timed_out"):
+            raise too_slow(self.limits.search_timeout)
+        return response
+
+    def _request_timeout(self) -> float:
+        return max(self.cluster.settings.opensearch_timeout, self.limits.search_timeout + 1.0)
+
+    def _totals(self, request, response: dict) -> tuple[int, int]:
+        matched = int(response["hits"]["total"]["value"])
+        if not request.collapse:
+            return matched, 0
+        stories = response["aggregations"]["stories"]
+        total = int(stories["single"]["doc_count"]) + int(stories["copies"]["stories"]["value"])
+        total = min(total, matched)
+        return total, matched - total
+
+    def _hit(self, found: dict, complete_bonus: bool) -> Hit:
+        score = found.get("_score") or 0.0
+        if complete_bonus and score >= COMPLETE_BONUS:
+            score -= COMPLETE_BONUS
+        copies = found.get("inner_hits", {}).get("copies", {}).get("hits", {}).get("total", {}).get("value", 1)
+        return hit_of(found, score, max(int(copies) - 1, 0))
+
+    # -- articles ----------------------------------------------------------------------------
+    def article(self, article_id: str, view: IndexView | None = None) -> Hit | None:
+        v = view or self.view()
+        with self.cluster.errors("reading an article", v.name):
+            found = self.cluster.client.get(index=v.name, id=doc_id(article_id), ignore=[404])
+        if not found.get("found"):
+            return None
+        return hit_of(found, 0.0)
+
+    def more_like_this(self, article_id: str, limit: int = 5, view: IndexView | None = None) -> list[Hit]:
+        v = view or self.view()
+        with self.cluster.errors("finding related articles", v.name):
+            return more_like_this(self.cluster.client, v.name, article_id, limit)
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
+        v = self.view()
+        with self.cluster.errors("suggesting completions", v.name):
+            return completions(self.cluster.client, v.name, prefix, limit)
+
+    def summary(self, view: IndexView | None = None, top: int = 10) -> IndexSummary:
+        from searchsvc.engine.opensearch_engine.summary import summarise
+
+        v = view or self.view()
+        key = (v.name, top)
+        with self.cluster.errors("reading the index summary", v.name):
+            found = self._summaries.get(key)
+            if found is None:
+                found = summarise(self.cluster, v.name, v.documents, top, health=None)
+                self._summaries = {key: found}
+            health = self.cluster.client.cluster.health(index=v.name, timeout="2s", request_timeout=5)["status"]
+        from dataclasses import replace
+
+        return replace(found, health=health)
+
+    def close(self) -> None:
+        self.cluster.close()
