@@ -61,6 +61,12 @@ class Highlight:
         return bool(self.text)
 
 
+def shown_score(score: float) -> float:
+    """A score as hits carry it: six significant digits. (Rounding to decimal places showed a
+    small index's scores, where a word in most articles weighs almost nothing, as 0.0.)"""
+    return float(f"{float(score):.6g}")
+
+
 @dataclass(slots=True)
 class Hit:
     """One article as a result, an article page or a related article."""

@@ -190,3 +190,27 @@ def test_collapse_applies_after_filters(engine):
     page = search(engine, q="rocket", provider="Orbit Observer")
 
     assert [(name, hit.duplicates) for name, hit in zip(names(page), page.hits, strict=True)] == [("k02", 0)]
+
+
+def test_on_a_small_index_a_word_in_every_article_still_scores_positive_and_ordered(fresh_index):
+    from contract_corpus import Doc, write_article_file
+
+    day = "2022-01-0{}T00:00:00Z"
+    desk = ("News Desk", "desk.example")
+    for doc in (
+        Doc("w01", "Report on harbour traffic", "Ships queue.", day.format(1), desk),
+        Doc("w02", "Harbour traffic eases", "A report says ships move.", day.format(1), desk),
+        Doc("w03", "Ships move again", "Crews cheer.", day.format(1), desk, body="The report came late."),
+    ):
+        write_article_file(fresh_index.source, doc)
+    fresh_index.build(full=True)
+    engine = fresh_index.open()
+    try:
+        page = search(engine, q="report")
+    finally:
+        engine.close()
+
+    # "report" is in all three articles (idf at its floor): the title match first, the body last
+    assert names(page) == ["w01", "w02", "w03"]
+    scores = [hit.score for hit in page.hits]
+    assert scores[2] > 0 and scores == sorted(scores, reverse=True) and len(set(scores)) == 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from searchsvc.engine.interface import Facet, FacetValue, Highlight, Hit
+from searchsvc.engine.interface import Facet, FacetValue, Highlight, Hit, shown_score
 from searchsvc.engine.opensearch_engine.request_body import MARK_END, MARK_START, SELECTED
 
 FRAGMENTS = {"title": None, "excerpt": 300, "body": 200}
@@ -90,7 +90,7 @@ def hit_of(found: dict, score: float, duplicates: int = 0) -> Hit:
         published=source.get("published_at"),
         topics=list(source.get("topics") or []),
         image=shown.get("image", ""),
-        score=round(float(score or 0.0), 4),
+        score=shown_score(score or 0.0),
         highlights=highlights,
         category=source.get("category") or "",
         type=source.get("type") or "",

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from whoosh import query
 
-from searchsvc.engine.interface import Hit, IndexSummary, ResultPage, Suggestion
+from searchsvc.engine.interface import Hit, IndexSummary, ResultPage, Suggestion, shown_score
 from searchsvc.engine.limits import Deadline, QueryLimits
 from searchsvc.engine.ranking import DEFAULT_RANKING, RankingModel
 from searchsvc.engine.whoosh_engine.evaluator import Evaluator
@@ -191,7 +191,7 @@ class WhooshEngine:
             published=data.get("published_at"),
             topics=list(data.get("topics", [])),
             image=data.get("image", ""),
-            score=round(float(score), 4),
+            score=shown_score(score),
             highlights=highlights,
             category=data.get("category", ""),
             type=data.get("type", ""),
