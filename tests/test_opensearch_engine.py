@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 from search_fixtures import Doc, write_article_file
 
+from searchsvc.analysis import analyse
 from searchsvc.cli import main
 from searchsvc.config import Settings
 from searchsvc.documents import Article
@@ -310,3 +311,17 @@ def test_a_red_index_makes_readyz_and_searches_answer_503(prefix, tmp_path):
         "Check the cluster's health ('GET _cluster/health')."
     )
     assert ready.json["error"] == search.json["error"]
+
+
+@needs_cluster
+def test_the_index_analyses_words_exactly_as_the_whoosh_engine_does(built):
+    settings, _ = built
+    index = open_builder(settings).current()
+    text = "The evening news: biologists added Cafés, naïve Zürich hosting Olympics; U.S. state-of-the-art"
+    body = json.dumps({"analyzer": "searchsvc_text", "text": text}).encode()
+    request = urllib.request.Request(f"{URL}/{index}/_analyze", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        tokens = [t["token"] for t in json.loads(response.read())["tokens"]]
+
+    assert tokens == analyse(text)
+    assert tokens[:4] == ["evening", "news", "biolog", "add"]

@@ -52,6 +52,16 @@ def test_quoted_phrase_needs_its_words_adjacent_and_in_order(engine):
     assert (reversed_phrase.total, reversed_phrase.hits) == (0, [])
 
 
+def test_a_phrase_matches_across_the_stop_words_between_its_words(engine):
+    page = search(engine, q='"panels batteries"')
+
+    # e01's title: "Solar panels and batteries power island villages" ("and" is a stop word)
+    assert (page.total, names(page)) == (1, ["e01"])
+    assert [hit.highlights["title"].render() for hit in page.hits] == [
+        "Solar <mark>panels</mark> and <mark>batteries</mark> power island villages"
+    ]
+
+
 def test_phrase_with_slop_matches_its_words_in_order_a_few_positions_apart(engine):
     exact = search(engine, q='"cooling warmth"')
     near = search(engine, q='"cooling warmth"~3')

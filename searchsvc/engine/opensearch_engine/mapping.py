@@ -10,6 +10,8 @@ for the filters (which match case-insensitively).
 from __future__ import annotations
 
 import hashlib
+from functools import cache
+from pathlib import Path
 
 from searchsvc.analysis import MAX_TOKEN_LENGTH, STOP_WORDS, analyse_plain
 from searchsvc.engine.ranking import RankingModel
@@ -40,6 +42,15 @@ BODY_ENDS = 400
 MAX_ANALYSED_OFFSET = 6_000_000
 
 
+@cache
+def stem_overrides() -> list[str]:
+    """Words Lucene's Snowball English stems unlike PyStemmer's newer release (the Whoosh engine's),
+    as stemmer_override rules, so that both engines index the same words ("evening" stays
+    "evening", "biologists" is "biolog"). Made by scripts/stem-overrides from real corpora."""
+    text = (Path(__file__).parent / "stem_overrides.txt").read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if "=>" in line and not line.startswith("#")]
+
+
 def doc_id(article_id: str) -> str:
     """The document _id of an article: its id can be any URL, longer than the 512 bytes an _id may be."""
     return hashlib.sha1(article_id.encode("utf-8")).hexdigest()
@@ -57,17 +68,36 @@ def index_body(ranking: RankingModel, shards: int, replicas: str) -> dict:
         "highlight.max_analyzed_offset": MAX_ANALYSED_OFFSET,
         "similarity": similarity,
         "analysis": {
+            # stop words are cut from the text before it is split into words, so that the words around
+            # them are adjacent, as the Whoosh engine numbers them ("Alia and Ranbir" holds the
+            # phrase "alia ranbir"); a stop filter would leave a gap in the positions
+            "char_filter": {
+                "searchsvc_stop_words": {
+                    "type": "pattern_replace",
+                    "pattern": r"(?iU)\b(?:" + "|".join(sorted(STOP_WORDS, key=len, reverse=True)) + r")\b",
+                    "replacement": " ",
+                }
+            },
             "tokenizer": {"words": {"type": "pattern", "pattern": r"\W+", "flags": "UNICODE_CHARACTER_CLASS"}},
             "filter": {
                 "searchsvc_stop": {"type": "stop", "stopwords": sorted(STOP_WORDS)},
                 "searchsvc_length": {"type": "length", "max": MAX_TOKEN_LENGTH},
+                "porter2_overrides": {"type": "stemmer_override", "rules": stem_overrides()},
                 "porter2": {"type": "snowball", "language": "English"},
             },
             "analyzer": {
                 "searchsvc_text": {
                     "type": "custom",
+                    "char_filter": ["searchsvc_stop_words"],
                     "tokenizer": "words",
-                    "filter": ["lowercase", "asciifolding", "searchsvc_stop", "searchsvc_length", "porter2"],
+                    "filter": [
+                        "lowercase",
+                        "asciifolding",
+                        "searchsvc_stop",
+                        "searchsvc_length",
+                        "porter2_overrides",
+                        "porter2",
+                    ],
                 },
                 "searchsvc_plain": {
                     "type": "custom",

@@ -48,18 +48,10 @@ def aggregations(request, clauses: dict[str, dict]) -> dict:
     aggs: dict = {}
     for facet in request.facets:
         if facet == "date":
+            # one day histogram; months and years are summed from its days (results.date_facet)
             aggs["f_date"] = _wrapped(
                 all_but(clauses, "date"),
-                {
-                    "first": {"min": {"field": "published_at"}},
-                    "last": {"max": {"field": "published_at"}},
-                    **{
-                        unit: {
-                            "date_histogram": {"field": "published_at", "calendar_interval": unit, "min_doc_count": 1}
-                        }
-                        for unit in ("day", "month", "year")
-                    },
-                },
+                {"day": {"date_histogram": {"field": "published_at", "calendar_interval": "day", "min_doc_count": 1}}},
             )
             continue
         shown, folded = FACET_FIELDS[facet]
@@ -116,7 +108,9 @@ HIGHLIGHT = {
     },
 }
 
-COLLAPSE = {"field": "story", "inner_hits": {"name": "copies", "size": 0, "_source": False}}
+# the copies of each hit are counted afterwards, in one request for the page (copies_body), not
+# with inner_hits, which runs one more search per hit
+COLLAPSE = {"field": "story"}
 SOURCE_FIELDS = [
     "id",
     "title",
@@ -132,5 +126,16 @@ SOURCE_FIELDS = [
     "heat",
     "title_key",
     "story",
+    "syndicated",
     "shown",
 ]
+
+
+def copies_body(query: dict, clauses: dict[str, dict], stories: list[str]) -> dict:
+    """How many matches (under the filters) each of ``stories`` has: the copies of a page's hits."""
+    keep = [query, *clauses.values(), {"terms": {"story": stories}}]
+    return {
+        "size": 0,
+        "query": {"bool": {"filter": keep}},
+        "aggs": {"copies": {"terms": {"field": "story", "size": len(stories)}}},
+    }

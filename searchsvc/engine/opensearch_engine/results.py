@@ -131,21 +131,26 @@ def value_facet(request, facet: str, found: dict) -> Facet:
 
 
 def date_facet(request, found: dict) -> Facet:
-    first, last = (found.get(name, {}).get("value") for name in ("first", "last"))
-    if first is None or last is None:
+    """The date histogram at the interval its span asks for (as the Whoosh engine chooses it),
+    summed from the day buckets: a day list is bounded by the days that have articles."""
+    days = [(_day(b["key"]), int(b["doc_count"])) for b in found.get("day", {}).get("buckets", []) if b["doc_count"]]
+    if not days:
         return Facet("date", [], "month", False)
-    span = (_day(last) - _day(first)).days
+    span = (days[-1][0] - days[0][0]).days
     interval = "day" if span <= 62 else ("month" if span <= 3 * 366 else "year")
+    counts: dict[dt.date, int] = {}
+    for day, count in days:
+        start = day if interval == "day" else day.replace(day=1) if interval == "month" else day.replace(month=1, day=1)
+        counts[start] = counts.get(start, 0) + count
     low = request.date_from or dt.date.min
     high = request.date_to or dt.date.max
     has_range = bool(request.date_from or request.date_to)
     values = []
-    for bucket in found.get(interval, {}).get("buckets", []):
-        start = _day(bucket["key"])
+    for start, count in sorted(counts.items()):
         end = _end(start, interval)
         label = start.isoformat()[: {"day": 10, "month": 7, "year": 4}[interval]]
         chosen = has_range and start >= low and end <= high
-        values.append(FacetValue(label, int(bucket["doc_count"]), chosen, start.isoformat(), end.isoformat()))
+        values.append(FacetValue(label, count, chosen, start.isoformat(), end.isoformat()))
     return Facet("date", values, interval, False)
 
 

@@ -123,6 +123,7 @@ class OpenSearchEngine:
             bonus = self.translator.proximity(plain_words(node))
             if bonus:
                 scored = {"bool": {"must": [strict], "should": bonus}}
+        used_query = strict
         response = self._run(v, request, self._scored(scored, v, has_query), clauses, has_query)
         matched_all = response["hits"]["total"]["value"]
         relaxed = False
@@ -144,8 +145,10 @@ class OpenSearchEngine:
             wider = self._run(v, request, loose, clauses, True)
             if wider["hits"]["total"]["value"] > matched_all:
                 response, relaxed, complete_bonus = wider, True, short
+                used_query = self.translator.relaxed(words, required, excluded)
         total, folded = self._totals(request, response)
-        hits = [self._hit(found, complete_bonus) for found in response["hits"]["hits"]]
+        copies = self._copies(v, request, used_query, clauses, response["hits"]["hits"])
+        hits = [self._hit(found, complete_bonus, copies) for found in response["hits"]["hits"]]
         suggestion = None
         if has_query and (total < SUGGEST_BELOW or relaxed):
             suggestion = did_you_mean(self, v, request, matched_all if relaxed else total)
@@ -216,12 +219,22 @@ class OpenSearchEngine:
         total = min(total, matched)
         return total, matched - total
 
-    def _hit(self, found: dict, complete_bonus: bool) -> Hit:
+    def _copies(self, v: IndexView, request, query: dict, clauses: dict, hits: list[dict]) -> dict[str, int]:
+        """story -> matches, for the page's hits that have syndicated copies (one request, only
+        when there are such hits)."""
+        stories = sorted({h["_source"]["story"] for h in hits if (h.get("_source") or {}).get("syndicated")})
+        if not request.collapse or not stories:
+            return {}
+        with self.cluster.errors("counting syndicated copies", v.name):
+            found = self.cluster.client.search(index=v.name, body=rb.copies_body(query, clauses, stories))
+        return {b["key"]: int(b["doc_count"]) for b in found["aggregations"]["copies"]["buckets"]}
+
+    def _hit(self, found: dict, complete_bonus: bool, copies: dict[str, int]) -> Hit:
         score = found.get("_score") or 0.0
         if complete_bonus and score >= COMPLETE_BONUS:
             score -= COMPLETE_BONUS
-        copies = found.get("inner_hits", {}).get("copies", {}).get("hits", {}).get("total", {}).get("value", 1)
-        return hit_of(found, score, max(int(copies) - 1, 0))
+        matches = copies.get((found.get("_source") or {}).get("story"), 1)
+        return hit_of(found, score, max(matches - 1, 0))
 
     # -- articles ----------------------------------------------------------------------------
     def article(self, article_id: str, view: IndexView | None = None) -> Hit | None:
