@@ -443,12 +443,13 @@ def test_web_package_ships_its_templates_and_static_files():
     web = Path(__file__).resolve().parents[1] / "searchsvc" / "web"
     assert sorted(p.name for p in (web / "templates").glob("*.html")) == [
         "_macros.html",
+        "api_docs.html",
         "article.html",
         "base.html",
         "error.html",
         "search.html",
     ]
-    assert sorted(p.name for p in (web / "static").iterdir()) == ["search.js", "style.css"]
+    assert sorted(p.name for p in (web / "static").iterdir()) == ["api_docs.css", "search.js", "style.css"]
 
 
 # -- the OpenAPI description checked against the app by schemathesis ----------------------------

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from searchsvc.errors import EngineUnavailable, QueryError
 from searchsvc.search import hit_to_dict
-from searchsvc.web import openapi
+from searchsvc.web import docs, openapi
 from searchsvc.web.http import conditional, no_store
 from searchsvc.web.state import (
     index_summary,
@@ -21,6 +21,7 @@ from searchsvc.web.state import (
 )
 
 blueprint = Blueprint("api", __name__)
+blueprint.add_url_rule("/api/docs", view_func=docs.api_docs)  # the spec as an HTML page
 
 SUGGEST_LIMIT = 10
 SUGGEST_LIMIT_MAX = 50

@@ -1,42 +1,22 @@
-"""The OpenAPI 3 description of the JSON API, served at /api/openapi.json.
+"""The OpenAPI 3 description of the JSON API, served at /api/openapi.json and rendered as the
+page /api/docs. The response schemas are in openapi_schemas.py.
 
-It describes the responses the handlers really send (tests check it against the live app)."""
+It describes the responses the handlers really send (tests check it against the live app), and
+every parameter and schema property has a description (a test checks that too)."""
 
 from __future__ import annotations
 
 from searchsvc import __version__
 from searchsvc.config import Settings
 from searchsvc.request import FACETS, MAX_PAGE, MAX_QUERY_LENGTH, SORTS
-from searchsvc.stats import PUBLIC_LIST_LIMIT
+from searchsvc.web.openapi_schemas import BOOL, ID, SCHEMAS, STR, ref
 
-STR = {"type": "string"}
-INT = {"type": "integer"}
-BOOL = {"type": "boolean"}
-NUM = {"type": "number"}
-# an article id: its URL, or for an article without one its file's path in its source folder
-ID = {"type": "string", "minLength": 1, "pattern": r"\S"}
 DATE_PATTERN = r"^(?!0000)\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _obj(properties: dict, optional: tuple[str, ...] = ()) -> dict:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": [name for name in properties if name not in optional],
-        "additionalProperties": False,
-    }
-
-
-def _nullable(schema: dict) -> dict:
-    return {**schema, "nullable": True}
+SUGGEST_LIMIT_MAX = 50
 
 
 def _json(schema_name: str, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": _ref(schema_name)}}}
+    return {"description": description, "content": {"application/json": {"schema": ref(schema_name)}}}
 
 
 ERRORS = {
@@ -46,202 +26,6 @@ ERRORS = {
 }
 NOT_MODIFIED = {"304": {"description": "The index and the URL are unchanged since the ETag in If-None-Match."}}
 ETAG = {"ETag": {"description": "Changes with the index generation and the URL.", "schema": STR}}
-
-HIT = _obj(
-    {
-        "id": STR,
-        "title": STR,
-        "excerpt": STR,
-        "url": STR,
-        "provider": STR,
-        "domain": STR,
-        "published": _nullable({"type": "string", "format": "date-time"}),
-        "topics": {"type": "array", "items": STR},
-        "image": STR,
-        "score": NUM,
-        "highlights": {
-            "type": "object",
-            "additionalProperties": STR,
-            "description": "HTML-escaped text with <mark> around matched words.",
-        },
-        "category": STR,
-        "type": STR,
-        "quality": _nullable(INT),
-        "duplicates": INT,
-        "related_to": STR,
-        "related_ids": {"type": "array", "items": STR},
-    }
-)
-FACET_VALUE = _obj(
-    {
-        "value": STR,
-        "count": INT,
-        "selected": BOOL,
-        "start": {"type": "string", "format": "date"},
-        "end": {"type": "string", "format": "date"},
-    },
-    optional=("start", "end"),
-)
-FACET = _obj(
-    {
-        "interval": _nullable({"type": "string", "enum": ["day", "month", "year"]}),
-        "more": BOOL,
-        "values": {"type": "array", "items": _ref("FacetValue")},
-    }
-)
-QUERY = _obj(
-    {
-        "q": STR,
-        "filters": {"type": "object", "additionalProperties": {"type": "array", "items": STR}},
-        "published": _nullable(BOOL),
-        "from": _nullable({"type": "string", "format": "date"}),
-        "to": _nullable({"type": "string", "format": "date"}),
-        "sort": {"type": "string", "enum": list(SORTS)},
-        "collapse": BOOL,
-    }
-)
-RESULTS = _obj(
-    {
-        "ok": {"type": "boolean", "enum": [True]},
-        "query": QUERY,
-        "total": INT,
-        "folded": {
-            **INT,
-            "description": "Syndicated copies folded into the hits (collapse): total + folded articles match, "
-            "as the facet counts count them.",
-        },
-        "page": INT,
-        "per_page": INT,
-        "pages": {
-            **INT,
-            "description": f"Pages that can be asked for: ceil(total / per_page), at most {MAX_PAGE}.",
-        },
-        "hits": {"type": "array", "items": _ref("Hit")},
-        "facets": {"type": "object", "additionalProperties": _ref("Facet")},
-        "suggestion": _nullable(STR),
-        "relaxed": BOOL,
-        "took_ms": NUM,
-        "generation": STR,
-    }
-)
-ERROR = _obj(
-    {
-        "ok": {"type": "boolean", "enum": [False]},
-        "status": INT,
-        "error": STR,
-        "errors": {"type": "array", "items": _obj({"parameter": STR, "message": STR})},
-    }
-)
-ARTICLE = _obj(
-    {
-        "ok": {"type": "boolean", "enum": [True]},
-        "article": _ref("Hit"),
-        "related": {"type": "array", "items": _ref("Hit")},
-    }
-)
-SUGGESTIONS = _obj(
-    {
-        "ok": {"type": "boolean", "enum": [True]},
-        "suggestions": {"type": "array", "items": _obj({"text": STR, "kind": {"type": "string"}})},
-    }
-)
-ENGINE = {"type": "string", "enum": ["whoosh", "opensearch"], "description": "The engine serving (the engine setting)."}
-ENGINE_HEALTH = {
-    "type": "string",
-    "enum": ["green", "yellow", "red"],
-    "description": "The engine's health: always green for Whoosh; the cluster's for OpenSearch (yellow: some "
-    "replicas are not assigned, every article is searchable; red is answered with a 503).",
-}
-STATS = _obj(
-    {
-        "ok": {"type": "boolean", "enum": [True]},
-        "engine": ENGINE,
-        "health": ENGINE_HEALTH,
-        "generation": STR,
-        "documents": INT,
-        "files": INT,
-        "built_at": {"type": "string", "format": "date-time"},
-        "build_seconds": NUM,
-        "last_report": STR,
-        "report": {
-            "type": "object",
-            "description": f"The last build's counts; failures and warnings list the first {PUBLIC_LIST_LIMIT} "
-            "(failed and warned count them all), file paths relative to their source folder.",
-            "properties": {
-                "failed": INT,
-                "warned": INT,
-                "failures": {"type": "array", "items": STR, "maxItems": PUBLIC_LIST_LIMIT},
-                "warnings": {"type": "array", "items": STR, "maxItems": PUBLIC_LIST_LIMIT},
-            },
-            "required": ["failed", "warned", "failures", "warnings"],
-        },
-        "size_bytes": INT,
-        "top_providers": {"type": "array", "items": _obj({"value": STR, "count": INT})},
-        "reindex": _ref("Reindex"),
-    }
-)
-DATE_TIME = {"type": "string", "format": "date-time"}
-REINDEX_REPORT = _obj(
-    {
-        "added": INT,
-        "updated": INT,
-        "unchanged": INT,
-        "deleted": INT,
-        "duplicates": INT,
-        "failed": INT,
-        "documents": INT,
-        "generation": {**STR, "description": "The generation the run published (or kept, when nothing changed)."},
-        "failures": {
-            "type": "array",
-            "items": STR,
-            "maxItems": PUBLIC_LIST_LIMIT,
-            "description": "Files that could not be read as articles, as path:line: reason (the first "
-            f"{PUBLIC_LIST_LIMIT}; paths relative to their source folder).",
-        },
-    }
-)
-RUN = {
-    "id": STR,
-    "full": {**BOOL, "description": "A full rebuild rather than an incremental update."},
-    "trigger": {"type": "string", "enum": ["schedule", "api", "manual"]},
-    "started_at": DATE_TIME,
-}
-REINDEX = _obj(
-    {
-        "running": {**BOOL, "description": "A run is going on now (in any server process)."},
-        "current": _nullable(_obj(RUN)),
-        "last_run": _nullable(
-            _obj(
-                {
-                    **RUN,
-                    "finished_at": DATE_TIME,
-                    "seconds": NUM,
-                    "ok": {**BOOL, "description": "False when the run failed; the previous index is still served."},
-                    "error": _nullable(STR),
-                    "report": _nullable(_ref("ReindexReport")),
-                    "status_error": STR,
-                },
-                optional=("status_error",),
-            )
-        ),
-        "next_run": _nullable({**DATE_TIME, "description": "When the schedule starts the next run."}),
-        "schedule": _obj({"every": _nullable(STR), "cron": _nullable(STR), "full_cron": _nullable(STR)}),
-        "generation": {**STR, "description": "The generation this server process is serving."},
-    }
-)
-REINDEX_STARTED = _obj(
-    {"ok": {"type": "boolean", "enum": [True]}, "run": _obj({"id": STR, "full": BOOL})},
-)
-HEALTH = _obj({"ok": {"type": "boolean", "enum": [True]}})
-READY = _obj(
-    {
-        "ok": {"type": "boolean", "enum": [True]},
-        "engine": ENGINE,
-        "health": ENGINE_HEALTH,
-        "generation": STR,
-        "documents": INT,
-    }
-)
 
 
 def _param(name: str, schema: dict, description: str, array: bool = False) -> dict:
@@ -255,30 +39,78 @@ def _param(name: str, schema: dict, description: str, array: bool = False) -> di
     return param
 
 
+def _filter(name: str, what: str) -> dict:
+    return _param(
+        name,
+        STR,
+        f"Only articles whose {what} is one of these values, matched exactly (repeat the parameter for several: "
+        f"{name}=a&{name}=b). Not set: any {what}.",
+        array=True,
+    )
+
+
 def search_parameters(settings: Settings) -> list[dict]:
     # year 0001-9999, month 01-12, day 01-31 (a day the month lacks, such as 02-30, is refused too)
     date = {"type": "string", "pattern": DATE_PATTERN}
+    per_page = min(10, settings.page_size_max)
     return [
         _param(
             "q",
             {**STR, "maxLength": MAX_QUERY_LENGTH},
             f'Query text: words, "phrases", -exclusions, OR. At most {MAX_QUERY_LENGTH} characters once leading '
-            "and trailing spaces are trimmed (longer: 400).",
+            "and trailing spaces are trimmed (longer: 400). Empty or not set: every article matches.",
         ),
-        _param("provider", STR, "Only these providers (repeat for several).", array=True),
-        _param("topic", STR, "Only articles with one of these topics.", array=True),
-        _param("domain", STR, "Only these domains.", array=True),
-        _param("category", STR, "Only these categories.", array=True),
-        _param("type", STR, "Only these types.", array=True),
-        _param("published", BOOL, "Only published (true) or unpublished (false) articles."),
-        _param("from", date, "First day (YYYY-MM-DD; YYYY-MM and YYYY mean their first day)."),
-        _param("to", date, "Last day (YYYY-MM-DD; YYYY-MM and YYYY mean their last day)."),
-        _param("sort", {"type": "string", "enum": list(SORTS)}, "Order of the hits."),
-        _param("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "Page number, from 1."),
-        _param("per_page", {"type": "integer", "minimum": 1, "maximum": settings.page_size_max}, "Hits per page."),
-        _param("facets", STR, f"Comma-separated facets to count ({', '.join(FACETS)}), or none."),
-        _param("facet_size", {"type": "integer", "minimum": 1, "maximum": 1000}, "Values listed per facet."),
-        _param("collapse", BOOL, "Fold syndicated copies of one story into one hit."),
+        _filter("provider", "provider (publisher name)"),
+        _filter("topic", "topic"),
+        _filter("domain", "domain"),
+        _filter("category", "category"),
+        _filter("type", "type"),
+        _param(
+            "published",
+            BOOL,
+            "Only articles marked published (true) or unpublished (false) in their front matter. Not set: every "
+            "article, marked or not.",
+        ),
+        _param(
+            "from",
+            date,
+            "First day included (YYYY-MM-DD; YYYY-MM and YYYY mean their first day). Not set: no lower bound.",
+        ),
+        _param(
+            "to",
+            date,
+            "Last day included (YYYY-MM-DD; YYYY-MM and YYYY mean their last day). Not set: no upper bound.",
+        ),
+        _param(
+            "sort",
+            {"type": "string", "enum": list(SORTS), "default": "relevance"},
+            "Order of the hits: relevance (best match first), newest, oldest, or quality (highest first).",
+        ),
+        _param(
+            "page",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+            f"Page number, from 1 to {MAX_PAGE}.",
+        ),
+        _param(
+            "per_page",
+            {"type": "integer", "minimum": 1, "maximum": settings.page_size_max, "default": per_page},
+            f"Hits per page, from 1 to {settings.page_size_max} (the page_size_max setting).",
+        ),
+        _param(
+            "facets",
+            {**STR, "default": ",".join(FACETS)},
+            f"Comma-separated facets to count ({', '.join(FACETS)}), or none to count no facet.",
+        ),
+        _param(
+            "facet_size",
+            {"type": "integer", "minimum": 1, "maximum": 1000, "default": settings.facet_size},
+            "Values listed per facet, from 1 to 1000 (default: the facet_size setting).",
+        ),
+        _param(
+            "collapse",
+            {**BOOL, "default": settings.collapse},
+            "Fold syndicated copies of one story into one hit (default: the collapse setting).",
+        ),
     ]
 
 
@@ -302,20 +134,22 @@ def admin_reindex() -> dict:
 
     unauthorized = error("No admin token was sent.")
     unauthorized["headers"] = {"WWW-Authenticate": {"description": "Bearer.", "schema": STR}}
+    full = "Rebuild the whole index instead of updating what changed (true or false; default false)."
     return {
         "post": {
             "summary": "Start a re-index run now (incremental unless full is true).",
             "description": "Off (404) until the admin_token setting (SEARCHSVC_ADMIN_TOKEN) is set. The run "
             "goes on in the background: follow it in the `reindex` object of /api/stats.",
             "security": [{"bearer": []}, {"adminToken": []}],
-            "parameters": [_param("full", BOOL, "Rebuild the whole index instead of updating what changed.")],
+            "parameters": [_param("full", {**BOOL, "default": False}, full)],
             "requestBody": {
                 "required": False,
+                "description": "Optional; `full` here does the same as the query parameter.",
                 "content": {
                     "application/json": {
                         "schema": {
                             "type": "object",
-                            "properties": {"full": BOOL},
+                            "properties": {"full": {**BOOL, "description": full}},
                             "additionalProperties": False,
                         }
                     }
@@ -334,19 +168,33 @@ def admin_reindex() -> dict:
     }
 
 
-def spec(settings: Settings) -> dict:
+def _articles() -> tuple[dict, dict]:
+    """/api/articles/{id} and /api/article?id=..."""
     not_found = _json("Error", "No article has this id.")
     article = _get("An article and the articles related to it.", _json("Article", "The article."))
     article["get"]["responses"]["404"] = not_found
+    described = "The article's id: its URL as /api/search returns it (or, without one, its file's path)."
     by_query = _get(
         "The same, with the id as a query parameter.",
         _json("Article", "The article."),
-        [{"name": "id", "in": "query", "required": True, "schema": ID, "description": "The article's id."}],
+        [{"name": "id", "in": "query", "required": True, "schema": ID, "description": described}],
     )
     by_query["get"]["responses"]["404"] = not_found
     article["get"]["parameters"] = [
-        {"name": "id", "in": "path", "required": True, "schema": ID, "description": "The article's id."}
+        {
+            "name": "id",
+            "in": "path",
+            "required": True,
+            "schema": ID,
+            "description": described + " Slashes stay as they are (/api/articles/https://host/path).",
+        }
     ]
+    return article, by_query
+
+
+def spec(settings: Settings) -> dict:
+    article, by_query = _articles()
+    suggest_limit = {"type": "integer", "minimum": 1, "maximum": SUGGEST_LIMIT_MAX, "default": 10}
     return {
         "openapi": "3.0.3",
         "info": {
@@ -367,8 +215,12 @@ def spec(settings: Settings) -> dict:
                 "Completions for a search box.",
                 _json("Suggestions", "Topics, providers and words that complete the text."),
                 [
-                    _param("q", STR, "The text typed so far."),
-                    _param("limit", {"type": "integer", "minimum": 1, "maximum": 50}, "At most this many."),
+                    _param("q", STR, "The text typed so far (its first 200 characters are used)."),
+                    _param(
+                        "limit",
+                        suggest_limit,
+                        f"At most this many suggestions, from 1 to {SUGGEST_LIMIT_MAX}.",
+                    ),
                 ],
             ),
             "/api/stats": _get(
@@ -382,24 +234,15 @@ def spec(settings: Settings) -> dict:
             ),
         },
         "components": {
-            "schemas": {
-                "SearchResults": RESULTS,
-                "Hit": HIT,
-                "Facet": FACET,
-                "FacetValue": FACET_VALUE,
-                "Article": ARTICLE,
-                "Suggestions": SUGGESTIONS,
-                "Stats": STATS,
-                "Reindex": REINDEX,
-                "ReindexReport": REINDEX_REPORT,
-                "ReindexStarted": REINDEX_STARTED,
-                "Health": HEALTH,
-                "Ready": READY,
-                "Error": ERROR,
-            },
+            "schemas": SCHEMAS,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "The admin_token setting."},
-                "adminToken": {"type": "apiKey", "in": "header", "name": "X-Admin-Token"},
+                "adminToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Admin-Token",
+                    "description": "The admin_token setting, in this header instead of Authorization.",
+                },
             },
         },
     }
