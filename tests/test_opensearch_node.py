@@ -5,75 +5,30 @@ Needs Java and Maven (CI has both); skipped with the reason where either is miss
 
 from __future__ import annotations
 
-import json
-import shutil
 import signal
-import socket
-import subprocess
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "scripts" / "opensearch-node"
-START_SECONDS = 180  # a build with downloads, then a JVM start on 2 busy cores
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("java") is None or shutil.which("mvn") is None,
-    reason="needs Java 17 and Maven (java and mvn on PATH) to build and start an OpenSearch node",
+from opensearch_nodes import (
+    call,
+    free_ports,
+    launch_node,
+    needs_java,
+    start_cluster,
+    start_node,
+    stop_all,
+    wait_for_health,
 )
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def call(url: str, method: str = "GET", body: dict | None = None) -> dict:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data, {"Content-Type": "application/json"}, method=method)
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
-def start_node(folder: Path) -> tuple[subprocess.Popen, str]:
-    """Start a node with data in ``folder``; its process and URL once it said it is ready."""
-    http, transport = free_port(), free_port()
-    log_path = folder / "node.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [str(SCRIPT), "--http-port", str(http), "--transport-port", str(transport), "--data", str(folder / "home")],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-    ready = f"opensearch-node ready http://127.0.0.1:{http}"
-    deadline = time.monotonic() + START_SECONDS
-    while ready not in log_path.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            raise AssertionError(f"the node did not start:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.5)
-    return process, f"http://127.0.0.1:{http}"
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+pytestmark = needs_java
 
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
-    process, url = start_node(tmp_path_factory.mktemp("opensearch-node"))
+    started = start_node(tmp_path_factory.mktemp("opensearch-node"))
     try:
-        yield url
+        yield started.url
     finally:
-        stop(process)
+        started.stop()
 
 
 def test_the_node_answers_on_loopback_with_a_healthy_single_node_cluster(node):
@@ -117,15 +72,58 @@ def test_an_alias_moves_between_two_indexes_in_one_call(node):
 
 
 def test_sigterm_stops_the_node_cleanly(tmp_path):
-    process, url = start_node(tmp_path)
+    started = start_node(tmp_path)
     try:
-        assert call(f"{url}/_cluster/health")["number_of_nodes"] == 1
+        assert call(f"{started.url}/_cluster/health")["number_of_nodes"] == 1
 
-        process.send_signal(signal.SIGTERM)
+        status = started.stop()
 
         # the JVM runs its shutdown hook (which closes the node) and exits as SIGTERM's default does
-        assert process.wait(timeout=60) == 128 + signal.SIGTERM
-        log = (tmp_path / "node.log").read_text()
+        assert status == 128 + signal.SIGTERM
+        log = started.log()
         assert "did not finish closing" not in log and "error while closing" not in log
     finally:
-        stop(process)
+        started.kill()
+
+
+def test_a_data_only_node_joins_a_cluster_and_its_loss_leaves_the_cluster_manager_serving(tmp_path):
+    http_1, http_2, transport_1, transport_2 = free_ports(4)
+    seeds = [transport_1, transport_2]
+    manager = start_node(tmp_path, "node-1", seeds, http_1, transport_1, initial_managers=["node-1"])
+    data = start_node(tmp_path, "node-2", seeds, http_2, transport_2, roles=["data", "ingest"])
+    try:
+        rows = call(f"{manager.url}/_cat/nodes?format=json&h=name,node.role,cluster_manager")
+        assert sorted((row["name"], row["node.role"], row["cluster_manager"]) for row in rows) == [
+            ("node-1", "dimr", "*"),
+            ("node-2", "di", "-"),
+        ]
+
+        data.kill()
+
+        # the manager notices at once (the connection drops) and answers alone: no quorum lost
+        health = wait_for_health(manager.url, "green", 30, nodes=1)
+        assert (health["number_of_nodes"], health["number_of_data_nodes"]) == (1, 1)
+    finally:
+        stop_all([manager, data])
+
+
+def test_a_node_without_the_cluster_manager_role_refuses_to_be_a_cluster_of_its_own(tmp_path):
+    node = launch_node(tmp_path, "node-1", roles=["data"])
+
+    assert node.process.wait(timeout=60) == 2
+    assert node.log().strip().splitlines()[-1] == (
+        "opensearch-node: --roles data has no cluster_manager role, so this node cannot be a cluster of its own:"
+        " give it --seed-ports (the transport ports of the cluster's cluster-manager-eligible nodes), or add"
+        " cluster_manager to --roles."
+    )
+
+
+def test_a_two_node_cluster_of_cluster_manager_eligible_nodes_elects_one_manager(tmp_path):
+    nodes = start_cluster(tmp_path, 2)
+    try:
+        rows = call(f"{nodes[0].url}/_cat/nodes?format=json&h=name,cluster_manager")
+
+        assert sorted(row["name"] for row in rows) == ["node-1", "node-2"]
+        assert sorted(row["cluster_manager"] for row in rows) == ["*", "-"]
+    finally:
+        stop_all(nodes)

@@ -27,6 +27,8 @@ final class LaunchOptions {
         "                             it the node is a cluster of its own (discovery.type: single-node)",
         "  --initial-managers N1,...  names of the nodes that bootstrap a new cluster",
         "                             (default with --seed-ports: node-1 .. node-K, K = number of seed ports)",
+        "  --roles R1,R2,...          node.roles, e.g. data,ingest for a node that can never be the",
+        "                             cluster manager (needs --seed-ports); default: every role",
         "  --help                     print this and exit"
     );
 
@@ -38,10 +40,17 @@ final class LaunchOptions {
     Path dataDir;
     List<Integer> seedPorts = new ArrayList<>();
     List<String> initialManagers = new ArrayList<>();
+    /** node.roles; empty: OpenSearch's default (every role). */
+    List<String> roles = new ArrayList<>();
     boolean help;
 
     boolean singleNode() {
         return seedPorts.isEmpty();
+    }
+
+    /** Whether this node may be elected cluster manager (every node is, unless --roles says otherwise). */
+    boolean managerEligible() {
+        return roles.isEmpty() || roles.contains("cluster_manager") || roles.contains("master");
     }
 
     static LaunchOptions parse(String[] args) {
@@ -83,6 +92,13 @@ final class LaunchOptions {
                 case "--initial-managers":
                     options.initialManagers.addAll(splitList(value));
                     break;
+                case "--roles":
+                    options.roles.addAll(splitList(value));
+                    if (options.roles.isEmpty()) {
+                        throw new IllegalArgumentException("--roles takes a comma-separated list of roles, such as"
+                            + " data,ingest or cluster_manager,data, not '" + value + "'.");
+                    }
+                    break;
                 default:
                     throw new IllegalArgumentException("Unknown option " + flag + ". Run with --help for the options.");
             }
@@ -94,6 +110,11 @@ final class LaunchOptions {
         }
         if (options.seedPorts.isEmpty() && !options.initialManagers.isEmpty()) {
             throw new IllegalArgumentException("--initial-managers needs --seed-ports (the other nodes' transport ports).");
+        }
+        if (options.seedPorts.isEmpty() && !options.managerEligible()) {
+            throw new IllegalArgumentException("--roles " + String.join(",", options.roles) + " has no cluster_manager"
+                + " role, so this node cannot be a cluster of its own: give it --seed-ports (the transport ports of"
+                + " the cluster's cluster-manager-eligible nodes), or add cluster_manager to --roles.");
         }
         if (!isLoopback(options.host)) {
             throw new IllegalArgumentException("--host " + options.host + " is not a loopback address: this node has no"

@@ -23,6 +23,9 @@ final class NodeSettings {
             .put("transport.port", options.transportPort)
             // A nearly full disk must not turn every index read-only on a developer's machine.
             .put("cluster.routing.allocation.disk.threshold_enabled", false);
+        if (!options.roles.isEmpty()) {
+            builder.putList("node.roles", options.roles);
+        }
         if (options.singleNode()) {
             builder.put("discovery.type", "single-node");
         } else {
@@ -31,7 +34,10 @@ final class NodeSettings {
                 seeds.add(options.host + ":" + port);
             }
             builder.putList("discovery.seed_hosts", seeds);
-            builder.putList("cluster.initial_cluster_manager_nodes", options.initialManagers);
+            // Only cluster-manager-eligible nodes bootstrap a cluster; a data-only node just joins.
+            if (options.managerEligible()) {
+                builder.putList("cluster.initial_cluster_manager_nodes", options.initialManagers);
+            }
         }
         return builder.build();
     }
