@@ -16,10 +16,10 @@ from searchsvc.engine.whoosh_engine.schema import (
     analyse_token,
     text_analyzer,
 )
+from searchsvc.query_language import split_compounds
 
 _FIELD_PREFIX = re.compile(r"(\w+):")
 _LOWERCASE = re.compile(r"[a-z]")
-_COMPOUND = re.compile(r"(?<=\w)[-./'’_](?=\w)")
 SHOUTED_WORDS = 5
 _ONLY_EXCLUSIONS_PREFIX = re.compile(r"(?<![^\s(])-(?=\S)")
 _SYNTAX = re.compile(r"[\"()\[\]{}^~*:+\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|REQUIRE|TO)\b")
@@ -99,20 +99,6 @@ def _plain_words_query(schema, text: str) -> query.Query | None:
     if not parts:
         return query.NullQuery
     return parts[0] if len(parts) == 1 else query.And(parts)
-
-
-def split_compounds(text: str) -> str:
-    """'left-wing' and 'cartoq.com' as separate words outside quotes and field:values.
-
-    The parser would otherwise turn each into one part that needs both words in the same field,
-    which a relaxed (some-of-the-words) match cannot loosen."""
-    out = []
-    for number, chunk in enumerate(text.split('"')):
-        if number % 2:  # inside quotes: a phrase keeps its words together anyway
-            out.append(chunk)
-            continue
-        out.append(" ".join(t if ":" in t else _COMPOUND.sub(" ", t) for t in chunk.split(" ")))
-    return '"'.join(out)
 
 
 def _has_error(q: query.Query) -> bool:
