@@ -325,3 +325,68 @@ def test_the_index_analyses_words_exactly_as_the_whoosh_engine_does(built):
 
     assert tokens == analyse(text)
     assert tokens[:4] == ["evening", "news", "biolog", "add"]
+
+
+class _Scripted(BaseHTTPRequestHandler):
+    """Answers each request with the next (status, body) of ``script``: a cluster losing a node."""
+
+    script: list[tuple[int, dict]] = []
+
+    def do_POST(self):  # noqa: N802 - the http.server API
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, body = self.script.pop(0)
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST
+
+    def log_message(self, *args):
+        pass
+
+
+def _scripted_search(script: list[tuple[int, dict]]) -> tuple[dict | Exception, int]:
+    from searchsvc.engine.opensearch_engine.connection import Cluster, search_all_shards
+
+    _Scripted.script = list(script)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        cluster = Cluster(settings_for(url))
+        try:
+            result: dict | Exception = search_all_shards(cluster, "news-g1", {"query": {}}, 5.0, "searching")
+        except EngineUnavailable as exc:
+            result = exc
+    finally:
+        server.shutdown()
+        server.server_close()
+    return result, len(script) - len(_Scripted.script)
+
+
+ANSWER = {"_shards": {"total": 2, "successful": 2, "failed": 0}, "hits": {"total": {"value": 3}, "hits": []}}
+PARTIAL = {"_shards": {"total": 2, "successful": 1, "failed": 1}, "hits": {"total": {"value": 1}, "hits": []}}
+NODE_LEFT = {
+    "error": {
+        "type": "send_request_transport_exception",
+        "reason": "[node-2][127.0.0.1:59321][indices:data/read/search[phase/fetch/id]] disconnected",
+    },
+    "status": 500,
+}
+
+
+def test_a_search_that_meets_a_node_leaving_mid_fetch_is_tried_again_and_answers():
+    result, requests = _scripted_search([(500, NODE_LEFT), (200, ANSWER)])
+
+    assert (result, requests) == (ANSWER, 2)
+
+
+def test_a_search_some_shards_of_which_failed_twice_is_refused_not_answered_with_fewer_articles():
+    result, requests = _scripted_search([(200, PARTIAL), (200, PARTIAL)])
+
+    assert requests == 2
+    assert isinstance(result, EngineUnavailable)
+    assert str(result).startswith("Only 1 of 2 shards of news-g1 answered while searching on the OpenSearch cluster")

@@ -184,3 +184,41 @@ class Cluster:
 
     def close(self) -> None:
         """Nothing to release: the client is the process's, shared (see shared_client)."""
+
+
+# A search that meets a node leaving the cluster mid-request is tried once more: OpenSearch moves
+# the query phase to another copy of a shard itself, but not a fetch phase already sent to the
+# node that left (it answers 500 "... disconnected"), nor shards that failed outright.
+SEARCH_ATTEMPTS = 2
+_NODE_LOSS = ("disconnected", "node_not_connected", "node_disconnected", "nodenotconnected", "connecttransport")
+
+
+def lost_a_node(exc) -> bool:
+    """Whether a TransportError says a node dropped out while answering (a search can be repeated)."""
+    text = (str(getattr(exc, "info", "")) + " " + str(getattr(exc, "error", ""))).lower().replace(" ", "")
+    return getattr(exc, "status_code", None) == 500 and any(word in text for word in _NODE_LOSS)
+
+
+def search_all_shards(cluster: Cluster, index: str, body: dict, request_timeout: float, doing: str) -> dict:
+    """A search answered by every shard: repeated once when a node left mid-search or a shard
+    failed; still partial after that, it is an EngineUnavailable (never a quietly lower total)."""
+    from opensearchpy import exceptions as os_errors
+
+    with cluster.errors(doing, index):
+        for attempt in range(1, SEARCH_ATTEMPTS + 1):
+            try:
+                response = cluster.client.search(index=index, body=body, request_timeout=request_timeout)
+            except os_errors.TransportError as exc:
+                if attempt < SEARCH_ATTEMPTS and lost_a_node(exc):
+                    continue
+                raise
+            shards = response.get("_shards") or {}
+            if not shards.get("failed"):
+                return response
+            if attempt == SEARCH_ATTEMPTS:
+                raise EngineUnavailable(
+                    f"Only {shards.get('successful', 0)} of {shards.get('total', 0)} shards of {index} answered "
+                    f"while {doing} on the OpenSearch cluster at {where(cluster.settings)}; the answer would "
+                    "miss articles. Check the cluster's health ('GET _cluster/health')."
+                )
+    raise AssertionError("unreachable")

@@ -13,7 +13,7 @@ from searchsvc.engine.limits import QueryLimits, too_slow
 from searchsvc.engine.opensearch_engine import request_body as rb
 from searchsvc.engine.opensearch_engine import state as names
 from searchsvc.engine.opensearch_engine.builder import current_view
-from searchsvc.engine.opensearch_engine.connection import Cluster, where
+from searchsvc.engine.opensearch_engine.connection import Cluster, search_all_shards, where
 from searchsvc.engine.opensearch_engine.mapping import doc_id
 from searchsvc.engine.opensearch_engine.query_dsl import MATCH_ALL, Translator, plain_words
 from searchsvc.engine.opensearch_engine.related import more_like_this
@@ -201,8 +201,7 @@ class OpenSearchEngine:
             body["aggs"] = aggs
         if request.collapse:
             body["collapse"] = rb.COLLAPSE
-        with self.cluster.errors("searching", v.name):
-            response = self.cluster.client.search(index=v.name, body=body, request_timeout=self._request_timeout())
+        response = search_all_shards(self.cluster, v.name, body, self._request_timeout(), "searching")
         if response.get("timed_out"):
             raise too_slow(self.limits.search_timeout)
         return response
@@ -225,8 +224,8 @@ class OpenSearchEngine:
         stories = sorted({h["_source"]["story"] for h in hits if (h.get("_source") or {}).get("syndicated")})
         if not request.collapse or not stories:
             return {}
-        with self.cluster.errors("counting syndicated copies", v.name):
-            found = self.cluster.client.search(index=v.name, body=rb.copies_body(query, clauses, stories))
+        body = rb.copies_body(query, clauses, stories)
+        found = search_all_shards(self.cluster, v.name, body, self._request_timeout(), "counting syndicated copies")
         return {b["key"]: int(b["doc_count"]) for b in found["aggregations"]["copies"]["buckets"]}
 
     def _hit(self, found: dict, complete_bonus: bool, copies: dict[str, int]) -> Hit:
