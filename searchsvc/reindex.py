@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import Counter, Histogram
+
 from searchsvc.config import Settings
 from searchsvc.errors import SearchsvcError
 
@@ -37,6 +39,15 @@ LOCK_RETRY_SECONDS = 0.2
 REPORT_KEYS = ("added", "updated", "unchanged", "deleted", "duplicates", "failed", "documents", "generation")
 MAX_FAILURES_KEPT = 50
 STDERR_LINES = 20
+RUNS = Counter("searchsvc_reindex_runs", "Re-index runs finished, by kind and outcome.", ["kind", "outcome"])
+RUN_SECONDS = Histogram(
+    "searchsvc_reindex_duration_seconds",
+    "Time a re-index run took, start to end, in seconds.",
+    buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
+)
+for _kind in ("full", "incremental"):  # every series exists from the start: rate() sees the first failure
+    for _outcome in ("ok", "failed"):
+        RUNS.labels(_kind, _outcome)
 
 
 class ReindexRunning(SearchsvcError):
@@ -258,6 +269,8 @@ class Reindexer:
             self._process = None
             record["finished_at"] = utc_iso(time.time())
             record["seconds"] = round(time.monotonic() - started, 3)
+            RUNS.labels("full" if run["full"] else "incremental", "ok" if record["ok"] else "failed").inc()
+            RUN_SECONDS.observe(record["seconds"])
             try:
                 self._write_status(last_run=record, current=None)
             except OSError as exc:

@@ -9,6 +9,8 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
+from prometheus_client import Counter, Histogram
+
 from searchsvc.engine.interface import Facet, FacetValue, Highlight, Hit, SearchEngine, Suggestion
 from searchsvc.request import (  # noqa: F401 - the request side, re-exported for callers
     FACETS,
@@ -20,6 +22,17 @@ from searchsvc.request import (  # noqa: F401 - the request side, re-exported fo
     SearchRequest,
     parse_request,
 )
+
+# engine time of the searches the cache did not answer, in seconds
+SEARCH_SECONDS = Histogram(
+    "searchsvc_search_took_seconds",
+    "Time the engine took to run a search the result cache did not answer, in seconds.",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+CACHE_LOOKUPS = Counter(
+    "searchsvc_search_cache", "Lookups in the result cache (none when result_cache = 0), by result.", ["result"]
+)
+CACHE_HITS, CACHE_MISSES = CACHE_LOOKUPS.labels("hit"), CACHE_LOOKUPS.labels("miss")
 
 
 @dataclass
@@ -105,7 +118,9 @@ class SearchService:
                 cached = self._cache.get(key)
                 if cached is not None:
                     self._cache.move_to_end(key)
+                    CACHE_HITS.inc()
                     return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
+            CACHE_MISSES.inc()
         page = self.engine.search(request, view)
         results = SearchResults(
             request=request,
@@ -119,6 +134,7 @@ class SearchService:
             folded=page.folded,
         )
         results.took_ms = (time.perf_counter() - started) * 1000
+        SEARCH_SECONDS.observe(results.took_ms / 1000)
         if self.cache_size:
             with self._lock:
                 self._cache[key] = results

@@ -4,14 +4,17 @@ connections between them)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -57,6 +60,27 @@ def ensure_index(settings: Settings, echo=click.echo) -> bool:
     for line in report.lines():
         echo(line)
     return True
+
+
+@contextlib.contextmanager
+def metrics_directory() -> Iterator[str]:
+    """A fresh PROMETHEUS_MULTIPROC_DIR for one server run, removed at exit; every process writes its
+    metrics there. Enter before prometheus_client is imported (it picks its mode then) and forks."""
+    path = tempfile.mkdtemp(prefix="searchsvc-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+
+def _worker_gone(pid: int) -> None:
+    """prometheus-client's bookkeeping for an exited worker (it drops the worker's live gauges)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
 
 
 def _stop_on(signals: tuple[int, ...]) -> None:
@@ -205,6 +229,7 @@ def run_workers(
                 if done == 0:
                     continue
                 children.discard(pid)
+                _worker_gone(pid)
                 code = os.waitstatus_to_exitcode(wait_status)
                 if not stopping:
                     # a worker died on its own: stop the others and report it, so a supervisor restarts us
@@ -277,12 +302,13 @@ def serve_command(
         settings = load_settings(overrides, config_file=config)
         if settings.workers < 1 or settings.threads < 1:
             raise SearchsvcError("--workers and --threads must be 1 or more.")
-        from searchsvc.scheduler import Reindexer, Schedule
+        with metrics_directory():  # before the imports below bring in prometheus_client
+            from searchsvc.scheduler import Reindexer, Schedule
 
-        schedule = Schedule(Reindexer(settings))  # a bad schedule fails before anything is built
-        ensure_index(settings)
-        configure_logging()
-        status = run_server(settings, schedule=schedule)
+            schedule = Schedule(Reindexer(settings))  # a bad schedule fails before anything is built
+            ensure_index(settings)
+            configure_logging()
+            status = run_server(settings, schedule=schedule)
     except SearchsvcError as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:

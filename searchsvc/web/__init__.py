@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, test_config: Mapping[str, Any] 
     from searchsvc.engine import open_search
     from searchsvc.reindex import Reindexer
     from searchsvc.search import SearchService
-    from searchsvc.web import admin, api, errors, http, views
+    from searchsvc.web import admin, api, errors, http, metrics, views
 
     overrides = dict(test_config or {})
     flask_config = {key: overrides.pop(key) for key in list(overrides) if key.isupper()}
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, test_config: Mapping[str, Any] 
     app.register_blueprint(views.blueprint)
     errors.register(app)
     http.register(app)
+    metrics.register(app)  # /metrics, and the count of every request
     views.register_filters(app)
     views.register_context(app)
     return app
