@@ -1,21 +1,88 @@
 """A snapshot's facet columns: each document's value (or values) as ordinals into the sorted
-distinct values, for filters and counts with numpy."""
+distinct values, for filters and counts with numpy; and whole columns read from a segment in one
+piece (Whoosh's column readers read, seek and slice once per document)."""
 
 from __future__ import annotations
 
 import numpy as np
+from whoosh.columns import FixedBytesColumn, VarBytesColumn
+
+from searchsvc.engine.whoosh_engine.schema import FACET_COLUMNS
+
+
+def var_bytes_values(leaf, name: str) -> list[bytes]:
+    """Every document's value of the bytes column ``name`` (a VarBytesColumn, values stored back
+    to back) in segment ``leaf``: its data read at once, then sliced."""
+    column = leaf.column_reader(name, translate=False)
+    if type(column) is not VarBytesColumn.Reader:  # no such column in the segment: defaults
+        return list(leaf.column_reader(name))
+    lengths = np.array(column._lengths, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    data = column._dbfile.get(column._basepos, int(ends[-1]) if len(ends) else 0)
+    return [data[start:end] for start, end in zip((ends - lengths).tolist(), ends.tolist(), strict=True)]
+
+
+def fixed_width_bytes(column, doccount: int) -> bytes | None:
+    """All ``doccount`` values of a fixed-width column reader (FixedBytesColumn, NumericColumn)
+    as one bytes string; None for another kind of reader. A writer leaves the default values
+    after the last value out: they are added back."""
+    if not isinstance(column, FixedBytesColumn.Reader):
+        return None
+    stored = min(column._count, doccount)
+    data = column._dbfile.get(column._basepos, stored * column._fixedlen)
+    return data + column._defaultbytes * (doccount - stored)
+
+
+def numbers_bytes(leaf) -> bytes:
+    """A segment's numbers column (NUMBER_DTYPE records), read in one piece."""
+    raw = fixed_width_bytes(leaf.column_reader("numbers", translate=False), leaf.doc_count_all())
+    return b"".join(leaf.column_reader("numbers")) if raw is None else raw
+
+
+def read_facets(leaves) -> dict[str, list[bytes]]:
+    """Each string column (FACET_COLUMNS) as a list of every document's value."""
+    raw = [value for leaf, _ in leaves for value in var_bytes_values(leaf, "facets")]
+    width = len(FACET_COLUMNS)
+    if all(value.count(b"\x1e") == width - 1 for value in raw):  # one split of them all
+        parts = b"\x1e".join(raw).split(b"\x1e") if raw else []
+        return {name: parts[i::width] for i, name in enumerate(FACET_COLUMNS)}
+    blank = [b""] * width
+    rows = [row if len(row) == width else blank for row in (value.split(b"\x1e") for value in raw)]
+    return {name: [row[i] for row in rows] for i, name in enumerate(FACET_COLUMNS)}
+
+
+def _codes(raw: list[bytes]) -> tuple[np.ndarray, dict[bytes, int]]:
+    """Each value's number in order of first appearance, and the distinct values' numbers."""
+    first: dict[bytes, int] = {}
+    codes = np.fromiter((first.setdefault(v, len(first)) for v in raw), dtype=np.int32, count=len(raw))
+    return codes, first
+
+
+def _ordinals(raw: list[bytes]) -> tuple[np.ndarray, list[bytes]]:
+    """Each value's place among the sorted distinct values, and those values."""
+    codes, first = _codes(raw)
+    distinct = sorted(first)
+    rank = np.empty(len(distinct), dtype=np.int32)
+    rank[np.fromiter((first[v] for v in distinct), dtype=np.int64, count=len(distinct))] = np.arange(
+        len(distinct), dtype=np.int32
+    )
+    return rank[codes], distinct
 
 
 class ValueColumn:
-    """A string column as ordinals into a sorted list of distinct values."""
+    """A string column as ordinals into a sorted list of distinct values; without
+    ``keep_values`` (a grouping key, one value per article) the values are not kept and the
+    ordinals only tell equal values apart (numbered in order of appearance: no sort)."""
 
     def __init__(self, raw: list[bytes], keep_values: bool = True) -> None:
-        distinct = sorted(set(raw))
-        lookup = {v: i for i, v in enumerate(distinct)}
-        self.ords = np.fromiter((lookup[v] for v in raw), dtype=np.int32, count=len(raw))
-        self.empty = lookup.get(b"", -1)
-        # a grouping key (one value per article) needs its ordinals only
-        self.values = [v.decode("utf-8", "replace") for v in distinct] if keep_values else []
+        self.values: list[str] = []
+        if keep_values:
+            self.ords, distinct = _ordinals(raw)
+            self.empty = 0 if distinct[:1] == [b""] else -1  # (b"" sorts first)
+            self.values = [v.decode("utf-8", "replace") for v in distinct]
+        else:
+            self.ords, first = _codes(raw)
+            self.empty = first.get(b"", -1)
         self._by_lower: dict[str, list[int]] = {}
         for i, value in enumerate(self.values):
             self._by_lower.setdefault(value.casefold(), []).append(i)
@@ -32,15 +99,14 @@ class MultiValueColumn:
     """A multi-valued string column (values joined by \\x1f) in CSR form."""
 
     def __init__(self, raw: list[bytes]) -> None:
-        split = [v.split(b"\x1f") if v else [] for v in raw]
-        distinct = sorted({t for parts in split for t in parts})
+        lengths = np.fromiter((v.count(b"\x1f") + 1 if v else 0 for v in raw), dtype=np.int64, count=len(raw))
+        # every document's values in order, split in one pass over them all
+        flat = b"\x1f".join(v for v in raw if v).split(b"\x1f") if lengths.any() else []
+        self.ords, distinct = _ordinals(flat)
         self.values = [v.decode("utf-8", "replace") for v in distinct]
-        lookup = {v: i for i, v in enumerate(distinct)}
-        lengths = np.fromiter((len(p) for p in split), dtype=np.int64, count=len(split))
-        self.indptr = np.zeros(len(split) + 1, dtype=np.int64)
+        self.indptr = np.zeros(len(raw) + 1, dtype=np.int64)
         np.cumsum(lengths, out=self.indptr[1:])
-        self.ords = np.fromiter((lookup[t] for parts in split for t in parts), dtype=np.int32)
-        self.doc_of = np.repeat(np.arange(len(split), dtype=np.int32), lengths)
+        self.doc_of = np.repeat(np.arange(len(raw), dtype=np.int32), lengths)
         self._by_lower: dict[str, list[int]] = {}
         for i, value in enumerate(self.values):
             self._by_lower.setdefault(value.casefold(), []).append(i)

@@ -1,8 +1,8 @@
 """Switching to a new index generation without making requests wait for it.
 
-Opening a generation takes seconds on a large index (1.4 s at 20k articles, 5.2 s at 155k). The
-first open happens in the caller (there is nothing to serve before it); every later one happens
-in a background thread while requests keep being answered from the current snapshot, which is
+Opening a generation fully (warmed: see Snapshot.warm) takes seconds on a large index. The first
+open happens in the caller (there is nothing to serve before it); every later one happens in a
+background thread while requests keep being answered from the current snapshot, which is
 replaced in one assignment once the new one is ready. A request holds the snapshot it started
 with, so it never mixes two generations. A generation that fails to open is logged and tried
 again after ``retry_seconds``; requests never see that failure while an older snapshot serves.
@@ -151,14 +151,16 @@ def _number(name: str) -> int:
     return int(name.rpartition("-")[2])
 
 
-def open_snapshot(generation: Generation):
-    """A Whoosh snapshot of ``generation``, with its spelling vocabulary built (so that the
-    first query needing it does not build it on the request path)."""
+def open_snapshot(generation: Generation, warm: bool = True):
+    """A Whoosh snapshot of ``generation``, warmed: its columns, ranks and (unless ``warm`` is
+    false, for a one-shot command) its spelling vocabulary built, so that no request builds
+    them. Without ``warm`` the vocabulary is built by the first query that needs it (a search
+    with results never does)."""
     from searchsvc.engine.whoosh_engine.snapshot import Snapshot
     from searchsvc.memory import release_free_memory
 
     snapshot = Snapshot(generation.path, generation.name)
-    snapshot.vocabulary()
+    snapshot.warm(vocabulary=warm)
     release_free_memory(collect=False)  # what opening left over
     return snapshot
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +14,15 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from searchsvc.engine.whoosh_engine.columns import MultiValueColumn, ValueColumn
+from searchsvc.engine.whoosh_engine.columns import (
+    MultiValueColumn,
+    ValueColumn,
+    fixed_width_bytes,
+    numbers_bytes,
+    read_facets,
+)
 from searchsvc.engine.whoosh_engine.postings_file import open_sidecar
-from searchsvc.engine.whoosh_engine.schema import FACET_COLUMNS, NO_DATE, NUMBER_DTYPE, SEARCH_FIELDS
+from searchsvc.engine.whoosh_engine.schema import NO_DATE, NUMBER_DTYPE, SEARCH_FIELDS
 from searchsvc.engine.whoosh_engine.writer import INDEX_NAME
 
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
@@ -24,7 +31,13 @@ POSTINGS_CACHE_ENTRIES = 4_000_000
 
 
 class Snapshot:
-    """A generation opened for searching. Built once per generation and process."""
+    """A generation opened for searching. Built once per generation and process.
+
+    Opening reads the live documents and the numbers column; the rest (facet columns, field
+    lengths, sort ranks, the spelling vocabulary) is read on first use, or all at once by
+    ``warm()``: generation_switch warms each generation it opens, so that no search waits for
+    (or spends its time budget on) reading them; a one-shot search leaves out the vocabulary,
+    the costliest part, which only a did-you-mean or a completion needs."""
 
     def __init__(self, folder: Path, name: str) -> None:
         self.folder = folder
@@ -47,15 +60,7 @@ class Snapshot:
             if deleted:
                 self.live[np.array(deleted, dtype=np.int64) + offset] = False
         self.count = int(self.live.sum())
-        facets = read_facets(reader)
-        self.provider = ValueColumn(facets["provider"])
-        self.domain = ValueColumn(facets["domain"])
-        self.category = ValueColumn(facets["category"])
-        self.type = ValueColumn(facets["type"])
-        self.title_key = ValueColumn(facets["title_key"], keep_values=False)
-        self.topics = MultiValueColumn(facets["topics"])
-        del facets
-        numbers = np.frombuffer(b"".join(reader.column_reader("numbers")), dtype=NUMBER_DTYPE)
+        numbers = np.frombuffer(b"".join(numbers_bytes(leaf) for leaf, _ in self.leaves), dtype=NUMBER_DTYPE)
         self.published_ts = numbers["published_ts"].astype(np.int64)
         self.quality = numbers["quality"].astype(np.int32)
         self.published = numbers["published"].astype(np.int8)
@@ -64,46 +69,79 @@ class Snapshot:
         dated = self.published_ts[self.has_date & self.live]
         self.newest_ts = int(dated.max()) if len(dated) else 0
         self.day = np.where(self.has_date, self.published_ts // 86400, 0).astype(np.int32)
-        # months and years since 1970, for the date histogram's buckets
-        self.month = self.day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int32)
-        self.year = self.day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int32)
-        everything = np.arange(self.size, dtype=np.int32)
-        # each document's place when all are sorted by (title key, date, number): sorting a
-        # result set for collapsing is then sorting small integers, or marking them in a bitmap
-        self.key_rank = np.empty(self.size, dtype=np.int32)
-        self.key_rank[np.lexsort((everything, self.published_ts, self.title_key.ords))] = everything
-        # each document's date as a dense rank (ties share one): relevance order sorts one
-        # 64-bit key of (score, date rank) instead of three keys
-        distinct_ts = np.unique(self.published_ts)
-        self.ts_rank = np.searchsorted(distinct_ts, self.published_ts).astype(np.uint32)
-        self.lengths = {field: self._lengths(field) for field in SEARCH_FIELDS}
-        self.average_length = {
-            field: max(float(self.lengths[field][self.live].mean()) if self.count else 1.0, 1.0)
-            for field in SEARCH_FIELDS
-        }
         known_quality = self.quality[(self.quality >= 0) & self.live]
         self.quality_scale = float(np.percentile(known_quality, 95)) if len(known_quality) else 0.0
+        # per search field: each document's length, and the live documents' average
+        self.lengths = _PerField(self._lengths)
+        self.average_length = _PerField(self._average_length)
 
     @property
     def documents(self) -> int:
         """Live documents: the View protocol's count."""
         return self.count
 
-    def _column(self, reader, name: str) -> list:
-        return list(reader.column_reader(name))
+    @cached_property
+    def _facet_values(self) -> dict[str, list[bytes]]:
+        return read_facets(self.leaves_for_thread())
+
+    provider = cached_property(lambda self: ValueColumn(self._facet_values["provider"]))
+    domain = cached_property(lambda self: ValueColumn(self._facet_values["domain"]))
+    category = cached_property(lambda self: ValueColumn(self._facet_values["category"]))
+    type = cached_property(lambda self: ValueColumn(self._facet_values["type"]))
+    topics = cached_property(lambda self: MultiValueColumn(self._facet_values["topics"]))
+    title_key = cached_property(lambda self: ValueColumn(self._facet_values["title_key"], keep_values=False))
+
+    @cached_property
+    def month(self) -> np.ndarray:
+        """Months since 1970 (for the date histogram's buckets)."""
+        return self.day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int32)
+
+    @cached_property
+    def year(self) -> np.ndarray:
+        return self.day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int32)
+
+    @cached_property
+    def key_rank(self) -> np.ndarray:
+        """Each document's place when all are sorted by (title key, date, number): sorting a
+        result set for collapsing is then sorting small integers, or marking them in a bitmap."""
+        everything = np.arange(self.size, dtype=np.int32)
+        key_rank = np.empty(self.size, dtype=np.int32)
+        key_rank[np.lexsort((everything, self.published_ts, self.title_key.ords))] = everything
+        return key_rank
+
+    @cached_property
+    def ts_rank(self) -> np.ndarray:
+        """Each document's date as a dense rank (ties share one): relevance order sorts one
+        64-bit key of (score, date rank) instead of three keys."""
+        return np.searchsorted(np.unique(self.published_ts), self.published_ts).astype(np.uint32)
+
+    def warm(self, vocabulary: bool = True) -> None:
+        """Read now everything otherwise read on first use (the vocabulary too, unless told not to)."""
+        for field in SEARCH_FIELDS:
+            self.average_length[field]  # reads the field's lengths too
+        for name in ("provider", "domain", "category", "type", "topics", "title_key"):
+            getattr(self, name)
+        self.__dict__.pop("_facet_values", None)  # every column is built: its source can go
+        self.key_rank, self.ts_rank, self.month, self.year  # noqa: B018 - built on first use
+        if vocabulary:
+            self.vocabulary().warm()
 
     def _lengths(self, field: str) -> np.ndarray:
         out = np.zeros(self.size, dtype=np.float32)
-        for leaf, offset in self.leaves:
-            perdoc = leaf._perdoc
-            column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+        for leaf, offset in self.leaves_for_thread():
+            column = leaf._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
             if column is None:
                 continue
-            raw = np.frombuffer(bytes(column), dtype=np.uint8) if hasattr(column, "__bytes__") else None
+            raw = fixed_width_bytes(column, leaf.doc_count_all())
             if raw is None:
-                raw = np.fromiter(column, dtype=np.uint8, count=leaf.doc_count_all())
-            out[offset : offset + len(raw)] = _LENGTH_TABLE[raw]
+                lengths = np.fromiter(column, dtype=np.uint8, count=leaf.doc_count_all())
+            else:
+                lengths = np.frombuffer(raw, dtype=np.uint8)
+            out[offset : offset + len(lengths)] = _LENGTH_TABLE[lengths]
         return out
+
+    def _average_length(self, field: str) -> float:
+        return max(float(self.lengths[field][self.live].mean()) if self.count else 1.0, 1.0)
 
     def reader(self):
         """This thread's reader of this generation."""
@@ -216,16 +254,9 @@ class Snapshot:
         """Words of titles and topics with their document frequencies (built on first use)."""
         with self._vocabulary_lock:
             if self._vocabulary is None:
-                from searchsvc.engine.whoosh_engine.spelling import Vocabulary
+                from searchsvc.engine.whoosh_engine.spelling import Vocabulary, read_word_counts
 
-                # one sequential pass over each segment's terms (the multi-segment reader would
-                # look every term up in every segment)
-                counts: dict[str, int] = {}
-                for leaf, _ in self.leaves_for_thread():
-                    for term, info in leaf.iter_field("spelling"):
-                        word = term.decode("utf-8") if isinstance(term, bytes) else term
-                        counts[word] = counts.get(word, 0) + info.doc_frequency()
-                self._vocabulary = Vocabulary(list(counts.items()))
+                self._vocabulary = Vocabulary(list(read_word_counts(self.leaves_for_thread()).items()))
             return self._vocabulary
 
     def close(self) -> None:
@@ -238,12 +269,21 @@ class Snapshot:
                 thing.close()
 
 
-def read_facets(reader) -> dict[str, list[bytes]]:
-    """Each string column (FACET_COLUMNS) as a list of every document's value."""
-    rows = [value.split(b"\x1e") for value in reader.column_reader("facets")]
-    blank = [b""] * len(FACET_COLUMNS)
-    rows = [row if len(row) == len(FACET_COLUMNS) else blank for row in rows]
-    return {name: [row[i] for row in rows] for i, name in enumerate(FACET_COLUMNS)}
+class _PerField(dict):
+    """A value per search field, computed on first use (``in`` is true of every search field)."""
+
+    def __init__(self, compute) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __contains__(self, field) -> bool:
+        return field in SEARCH_FIELDS
+
+    def __missing__(self, field: str):
+        if field not in SEARCH_FIELDS:
+            raise KeyError(field)
+        value = self[field] = self._compute(field)
+        return value
 
 
 def _read_all(matcher) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
+from functools import cached_property
+
+from whoosh.codec.whoosh3 import W3TermsReader
 
 from searchsvc.engine.whoosh_engine.schema import MAX_TOKEN_LENGTH
 
@@ -10,6 +14,36 @@ from searchsvc.engine.whoosh_engine.schema import MAX_TOKEN_LENGTH
 # length in delete-variants, so a long "word" (a URL slug, a run of letters) would cost its
 # length squared in memory. Real misspelt words are shorter.
 MAX_WORD_LENGTH = 24
+
+
+def read_word_counts(leaves, field: str = "spelling") -> dict[str, int]:
+    """Each word of ``field`` with the number of documents holding it, over segments ``leaves``
+    ((reader, offset) pairs): one sequential pass over each segment's terms (the multi-segment
+    reader would look every term up in every segment), reading the frequency out of each term's
+    record instead of decoding all of it (inlined postings are pickled in there)."""
+    counts: dict[str, int] = {}
+    for leaf, _ in leaves:
+        terms = getattr(leaf, "_terms", None)
+        if not isinstance(terms, W3TermsReader):
+            pairs = ((term, info.doc_frequency()) for term, info in leaf.iter_field(field))
+        elif field not in terms._fieldmap:
+            continue
+        else:
+            pairs = _raw_frequencies(terms, field)
+        for term, frequency in pairs:
+            word = term.decode("utf-8") if isinstance(term, bytes) else term
+            counts[word] = counts.get(word, 0) + frequency
+    return counts
+
+
+def _raw_frequencies(terms: W3TermsReader, field: str) -> Iterator[tuple[bytes, int]]:
+    prefix = terms._keycoder(field, b"")
+    start = len(prefix)
+    for key, record in terms._tindex.items_from(prefix):
+        if key[:start] != prefix:
+            return
+        # the record: flags (1 byte), weight (float), document frequency (big-endian uint32), ...
+        yield key[start:], int.from_bytes(record[5:9], "big")
 
 
 def _deletes(word: str) -> set[str]:
@@ -34,7 +68,10 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
 
 
 class Vocabulary:
-    """Words with their document frequencies; corrections within two edits; prefix completion."""
+    """Words with their document frequencies; corrections within two edits; prefix completion.
+
+    The index for corrections (every word's delete-variants, the costly part) is built on the
+    first correction, and the sorted words on the first completion (or both by ``warm()``)."""
 
     MIN_FREQUENCY = 2
 
@@ -43,15 +80,27 @@ class Vocabulary:
         self.frequency = {
             w: f for w, f in words if len(w) <= MAX_TOKEN_LENGTH and (w.isalpha() or any(c.isalpha() for c in w))
         }
-        self.sorted_words = sorted(self.frequency)
-        self._deletes: dict[str, list[str]] = {}
+
+    @cached_property
+    def sorted_words(self) -> list[str]:
+        return sorted(self.frequency)
+
+    @cached_property
+    def _deletes(self) -> dict[str, list[str]]:
+        """Each delete-variant (and each word itself) -> the words worth suggesting it comes from."""
+        deletes: dict[str, list[str]] = {}
         # on a large index, words seen once are mostly typos and names: not worth suggesting
         least = self.MIN_FREQUENCY if len(self.frequency) > 50_000 else 1
         for word, freq in self.frequency.items():
             if freq < least or not 3 <= len(word) <= MAX_WORD_LENGTH:
                 continue
             for variant in _deletes(word) | {word}:
-                self._deletes.setdefault(variant, []).append(word)
+                deletes.setdefault(variant, []).append(word)
+        return deletes
+
+    def warm(self) -> None:
+        """Build now what corrections and completions build on first use."""
+        self._deletes, self.sorted_words  # noqa: B018 - built on first use
 
     def correct(self, word: str) -> str | None:
         """The most frequent known word within two edits of ``word`` that is more frequent than it."""

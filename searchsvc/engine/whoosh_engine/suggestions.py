@@ -3,6 +3,8 @@ values."""
 
 from __future__ import annotations
 
+import time
+
 from searchsvc.engine.interface import Suggestion
 from searchsvc.engine.limits import NO_DEADLINE, Deadline
 from searchsvc.engine.whoosh_engine.evaluator import Evaluator
@@ -19,7 +21,12 @@ def did_you_mean(s: Snapshot, parser, request, total: int, deadline: Deadline = 
     words = request.q.split()
     if len(words) > SUGGEST_MAX_WORDS:
         return None
+    # a snapshot opened for one search builds its vocabulary here, once: that is not the query's
+    # work, and is left out of its time budget (a served snapshot has it built already)
+    started = time.monotonic()
     vocabulary = s.vocabulary()
+    vocabulary.warm()
+    deadline.end += time.monotonic() - started
     changed = False
     corrected = []
     for word in words:

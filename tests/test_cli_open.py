@@ -1,0 +1,88 @@
+"""Opening a generation for one search (a ``searchsvc search`` run) builds only what the search
+needs; opening one to serve builds everything first. Real indexes on disk, real snapshots; the
+assertions are on what each snapshot holds, never on time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from search_fixtures import request, search_index_fixture  # noqa: F401 - fixtures register by being imported
+
+from searchsvc.engine.whoosh_engine.generation_switch import open_snapshot
+from searchsvc.engine.whoosh_engine.generations import current_generation
+from searchsvc.engine.whoosh_engine.search import WhooshEngine
+from searchsvc.engine.whoosh_engine.snapshot import Snapshot
+from searchsvc.engine.whoosh_engine.spelling import Vocabulary
+
+COLUMNS = ("provider", "domain", "category", "type", "topics", "title_key", "key_rank", "ts_rank")
+
+
+@pytest.fixture
+def one_shot(search_index: Path):
+    snapshot = open_snapshot(current_generation(search_index), warm=False)
+    yield snapshot
+    snapshot.close()
+
+
+@pytest.fixture
+def served(search_index: Path):
+    snapshot = open_snapshot(current_generation(search_index))
+    yield snapshot
+    snapshot.close()
+
+
+def built(snapshot: Snapshot) -> list[str]:
+    return [name for name in COLUMNS if name in snapshot.__dict__]
+
+
+def test_an_open_for_one_search_builds_the_columns_but_not_the_vocabulary(one_shot):
+    assert (built(one_shot), one_shot._vocabulary) == (list(COLUMNS), None)
+    assert "_facet_values" not in one_shot.__dict__  # dropped once every column is built
+
+
+def test_an_open_to_serve_builds_the_columns_and_the_vocabulary_with_its_corrections(served):
+    assert built(served) == list(COLUMNS)
+    assert {"_deletes", "sorted_words"} <= set(served.vocabulary().__dict__)
+
+
+def test_a_search_with_results_on_a_one_shot_snapshot_does_not_build_the_vocabulary(search_index, one_shot, served):
+    engine = WhooshEngine(search_index)
+
+    page = engine.search(request(q="space"), one_shot)
+
+    assert (page.total, page.suggestion, one_shot._vocabulary) == (5, None, None)
+    assert page == engine.search(request(q="space"), served)
+
+
+def test_a_misspelt_search_on_a_one_shot_snapshot_builds_the_vocabulary_and_suggests_as_a_served_one(
+    search_index, one_shot, served
+):
+    engine = WhooshEngine(search_index)
+
+    page = engine.search(request(q="glacer"), one_shot)
+
+    assert (page.total, page.suggestion) == (0, "glacier")
+    assert "_deletes" in one_shot.vocabulary().__dict__
+    assert page == engine.search(request(q="glacer"), served)
+
+
+def test_a_snapshot_opened_directly_reads_each_column_and_field_length_on_first_use(search_index):
+    generation = current_generation(search_index)
+    snapshot = Snapshot(generation.path, generation.name)
+
+    assert (built(snapshot), dict(snapshot.lengths), "title" in snapshot.lengths) == ([], {}, True)
+    snapshot.provider  # noqa: B018 - read on first use
+    assert (built(snapshot), list(snapshot.lengths)) == (["provider"], [])
+    assert len(snapshot.lengths["title"]) == snapshot.size
+    assert (list(snapshot.lengths), "nope" in snapshot.lengths) == (["title"], False)
+    snapshot.close()
+
+
+def test_a_completion_builds_the_sorted_words_but_not_the_corrections():
+    vocabulary = Vocabulary([("solar", 3), ("solstice", 1), ("wind", 2)])
+
+    assert vocabulary.complete("sol") == [("solar", 3), ("solstice", 1)]
+    assert ("sorted_words" in vocabulary.__dict__, "_deletes" in vocabulary.__dict__) == (True, False)
+    assert vocabulary.correct("solra") == "solar"
+    assert "_deletes" in vocabulary.__dict__
