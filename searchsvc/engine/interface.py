@@ -172,6 +172,11 @@ class SearchEngine(Protocol):
 
     def summary(self, view: View | None = None, top: int = 10) -> IndexSummary: ...
 
+    def health(self, view: View | None = None) -> str:
+        """The engine's health now: "green", "yellow" (some replicas missing, everything
+        searchable) or "red" (some of the view is not searchable). Cheap: /readyz asks it."""
+        ...
+
     def close(self) -> None: ...
 
 

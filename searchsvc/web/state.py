@@ -45,7 +45,7 @@ def index_summary() -> dict:
     with another's count)."""
     engine = service().engine
     view = engine.view()
-    health = engine.summary(view).health
+    health = engine.health(view)
     return {"engine": engine.name, "health": health, "generation": view.name, "documents": view.documents}
 
 
@@ -64,7 +64,7 @@ def stats_data() -> dict:
                 data = public_stats(engine.summary(view), config.source, config.index_dir, engine.name)
                 cache.clear()
                 cache[view.name] = data
-    return {**data, "health": engine.summary(view).health}  # the health of now, not of when it was cached
+    return {**data, "health": engine.health(view)}  # the health of now, not of when it was cached
 
 
 def reindex_status() -> dict:

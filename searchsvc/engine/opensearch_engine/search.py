@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from searchsvc import query_language as ql
 from searchsvc.engine.interface import Hit, IndexSummary, ResultPage, Suggestion
@@ -262,12 +262,15 @@ class OpenSearchEngine:
         with self.cluster.errors("reading the index summary", v.name):
             found = self._summaries.get(key)
             if found is None:
-                found = summarise(self.cluster, v.name, v.documents, top, health=None)
+                found = summarise(self.cluster, v.name, v.documents, top)
                 self._summaries = {key: found}
-            health = self.cluster.client.cluster.health(index=v.name, timeout="2s", request_timeout=5)["status"]
-        from dataclasses import replace
+        return replace(found, health=self.health(v))  # the health of now, not of when it was cached
 
-        return replace(found, health=health)
+    def health(self, view: IndexView | None = None) -> str:
+        """The health of the view's index on the cluster (one _cluster/health call)."""
+        v = view or self.view()
+        with self.cluster.errors("reading the cluster's health", v.name):
+            return self.cluster.client.cluster.health(index=v.name, timeout="2s", request_timeout=5)["status"]
 
     def close(self) -> None:
         self.cluster.close()

@@ -6,7 +6,8 @@ from searchsvc.engine.interface import IndexSummary
 from searchsvc.engine.opensearch_engine import state as names
 
 
-def summarise(cluster, index: str, documents: int, top: int, health: str | None) -> IndexSummary:
+def summarise(cluster, index: str, documents: int, top: int) -> IndexSummary:
+    """The view's summary, without its health (which the engine adds as it is now)."""
     client = cluster.client
     found = names.read_state(cluster, index)
     state, built_at = found if found else (None, None)
@@ -34,5 +35,4 @@ def summarise(cluster, index: str, documents: int, top: int, health: str | None)
         report=report,
         size_bytes=size,
         top_providers=providers[:top],
-        health=health or "green",
     )
