@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,22 @@ from searchsvc.request import check_filter_values
 PARSED_CACHE = 2048
 SUGGEST_BELOW = 3
 CHECK_INTERVAL = 0.5
+
+
+@dataclass(slots=True)
+class Ranked:
+    """Every result of a request in result order: ``docs`` (document numbers), their ``final``
+    scores and ``counts`` (1 + the syndicated copies folded into each), with what the page needs."""
+
+    query: object  # the parsed query, None for no words
+    docs: np.ndarray
+    final: np.ndarray
+    counts: np.ndarray
+    facets: dict
+    relaxed: bool
+    matched_all: int  # results matching every word, under the filters
+    matched: int  # results before collapsing
+    words: set  # (field, word) pairs the query looks for, for highlights
 
 
 class WhooshEngine:
@@ -102,8 +119,38 @@ class WhooshEngine:
         """The results of ``request``; QueryTooExpensive when it is over a limit (self.limits) or
         its work runs past the time budget (checked between steps, never per posting)."""
         deadline = Deadline(self.limits.search_timeout)
-        check_filter_values(request, self.limits.max_filter_values)
         s = view or self.view()
+        ranked = self.ranked(request, s, deadline)
+        docs, final, counts = ranked.docs, ranked.final, ranked.counts
+        total = len(docs)
+        page_docs = docs[request.offset : request.offset + request.per_page]
+        words = ranked.words
+        deadline.check()
+        hits = [
+            self._hit(s, int(d), float(final[request.offset + i]), int(counts[request.offset + i]) - 1, words)
+            for i, d in enumerate(page_docs)
+        ]
+        suggestion = None
+        q = ranked.query
+        if q is not None and (total < SUGGEST_BELOW or ranked.relaxed):
+            deadline.check()
+            matched = ranked.matched_all if ranked.relaxed else total
+            suggestion = did_you_mean(s, self._parser(s), request, matched, deadline)
+        return ResultPage(
+            total=total,
+            hits=hits,
+            facets=ranked.facets,
+            suggestion=suggestion,
+            relaxed=ranked.relaxed,
+            view=s.name,
+            words=sorted({w for _, w in words}),
+            folded=ranked.matched - total,
+        )
+
+    def ranked(self, request, s: Snapshot, deadline: Deadline) -> Ranked:
+        """Every result of ``request`` on snapshot ``s`` in result order (collapsed when asked),
+        with the facets when asked: what a results page and an export are cut from."""
+        check_filter_values(request, self.limits.max_filter_values)
         q = self._parse(s, request.q) if request.q.strip() else None
         evaluator = Evaluator(s, request.q, deadline, self.ranking)
         if q is not None:
@@ -144,27 +191,16 @@ class WhooshEngine:
         matched = len(docs)
         if request.collapse and len(docs) > 1:
             docs, final, counts = collapse(s, docs, final)
-        total = len(docs)
-        page_docs = docs[request.offset : request.offset + request.per_page]
-        words = query_words(q) if q is not None else set()
-        deadline.check()
-        hits = [
-            self._hit(s, int(d), float(final[request.offset + i]), int(counts[request.offset + i]) - 1, words)
-            for i, d in enumerate(page_docs)
-        ]
-        suggestion = None
-        if q is not None and (total < SUGGEST_BELOW or relaxed):
-            deadline.check()
-            suggestion = did_you_mean(s, self._parser(s), request, matched_all if relaxed else total, deadline)
-        return ResultPage(
-            total=total,
-            hits=hits,
+        return Ranked(
+            query=q,
+            docs=docs,
+            final=final,
+            counts=counts,
             facets=facets,
-            suggestion=suggestion,
             relaxed=relaxed,
-            view=s.name,
-            words=sorted({w for _, w in words}),
-            folded=matched - total,
+            matched_all=matched_all,
+            matched=matched,
+            words=query_words(q) if q is not None else set(),
         )
 
     def _match(self, s: Snapshot, q, evaluator: Evaluator) -> tuple[np.ndarray, np.ndarray]:
