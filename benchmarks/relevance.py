@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import math
+import os
 import re
 import sqlite3
 import sys
@@ -152,7 +153,8 @@ def run_searchsvc(collection: Collection, workdir: Path, depth: int = DEPTH) -> 
     """Index the collection into ``workdir`` and return the top ``depth`` ids per query."""
     index_dir = workdir / f"index-{collection.name}"
     index_articles(collection.articles, index_dir)
-    settings = Settings(index_dir=str(index_dir))  # the defaults the API uses
+    # the defaults the API uses (SEARCHSVC_TYPO_TOLERANCE=false measures without typo tolerance)
+    settings = Settings(index_dir=str(index_dir), typo_tolerance=os.environ.get("SEARCHSVC_TYPO_TOLERANCE") != "false")
     service = SearchService(open_search(settings), cache_size=0)
     per_page = min(PAGE, depth)
     rankings: dict[str, list[str]] = {}

@@ -1,6 +1,6 @@
 """Search latency benchmark: the 200 shared queries through searchsvc's SearchService (top 10 with
 snippets and every facet, as a default request does), with the result cache off and on, against
-SQLite FTS5 doing the same work on the same articles.
+SQLite FTS5 and tantivy doing the same work on the same articles.
 
     python benchmarks/search_latency.py                  # /tmp/bench-index, built if missing
     python benchmarks/search_latency.py --n 5000         # a 5,000-article subset (generated)
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
+import gc
 import io
 import json
 import os
@@ -25,6 +27,7 @@ from pathlib import Path
 from common import (
     DEFAULT_CORPUS,
     QUERIES_FILE,
+    ParsedCorpus,
     Summary,
     fmt,
     format_table,
@@ -38,11 +41,13 @@ from fts5_baseline import Fts5Result, Fts5Search, build_fts5, match_expression, 
 
 from searchsvc.config import Settings
 from searchsvc.engine import open_search
+from searchsvc.engine.whoosh_engine.builder import document_count
 from searchsvc.engine.whoosh_engine.generations import current_generation
 from searchsvc.search import SearchRequest, SearchService, parse_request
 
 WARMUP_QUERY = "inflation economy"  # not in the query set
 TARGET_P50_MS = 3.0
+GOAL_TANTIVY_P50, GOAL_TANTIVY_P95 = 2.0, 3.0  # issue 14: searchsvc (cache off) / tantivy at most
 
 
 def load_queries(path: Path = QUERIES_FILE) -> list[dict]:
@@ -81,14 +86,16 @@ def ensure_index(index_dir: Path, corpus: Path) -> None:
     log(f"built in {measured.seconds:.1f} s")
 
 
-def ensure_fts5(db_path: Path, corpus: Path, articles: int) -> None:
+def ensure_fts5(
+    db_path: Path, corpus: Path, articles: int, parse: Callable[[Path], ParsedCorpus] = parse_corpus
+) -> None:
     """Reuse ``db_path`` when it holds the same corpus with the index's article count."""
     info = read_info(db_path)
     if info.get("articles") == str(articles) and info.get("corpus") == str(corpus):
         log(f"using the FTS5 database at {db_path} ({articles} articles)")
         return
     log(f"building the FTS5 database at {db_path} from {corpus}")
-    parsed = parse_corpus(corpus)
+    parsed = parse(corpus)
     tmp = db_path.with_name(db_path.name + ".partial")
     seconds = build_fts5(tmp, parsed.articles, {"corpus": str(corpus)})
     os.replace(tmp, db_path)
@@ -190,6 +197,44 @@ def measure_fts5(db_path: Path, queries: list[dict]) -> dict:
     }
 
 
+def measure_tantivy(index_dir: Path, queries: list[dict]) -> dict:
+    from tantivy_baseline import TantivySearch, query_text
+
+    search = TantivySearch(index_dir)
+
+    def run(query: dict):
+        return search.search(query["q"], query.get("provider"), query.get("from"), query.get("to"))
+
+    run({"q": WARMUP_QUERY})
+    latencies, results = time_each(run, queries)
+    return {
+        "latencies": latencies,
+        "totals": [r.total for r in results],
+        "dropped": sum(1 for q in queries if not query_text(q["q"])),
+        "segments": search.searcher.num_segments,
+    }
+
+
+def tantivy_goals(ours: Summary, peer: Summary) -> list[list[str]]:
+    rows = []
+    for name, mine, theirs, goal in (
+        ("p50", ours.p50, peer.p50, GOAL_TANTIVY_P50),
+        ("p95", ours.p95, peer.p95, GOAL_TANTIVY_P95),
+    ):
+        ratio = mine / theirs if theirs else float("inf")
+        rows.append([f"{name} ms", fmt(mine, 2), fmt(theirs, 2), f"{ratio:.2f}×", f"≤ {goal:g}×", _met(ratio <= goal)])
+    return rows
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "not met"
+
+
+def zero_in_one(queries: list[dict], ours: list[int], theirs: list[int], peer: str) -> str | None:
+    only = [f"{q['q']!r} ({a} vs {b})" for q, a, b in zip(queries, ours, theirs, strict=True) if (a == 0) != (b == 0)]
+    return f"0 results in one engine only (searchsvc vs {peer} total): {', '.join(only)}" if only else None
+
+
 def work_row(engine: str, run: int, totals: list[int], remark: str = "") -> list[object]:
     return [engine, run, sum(1 for t in totals if t == 0), fmt(sum(totals) / len(totals), 0), remark]
 
@@ -200,8 +245,8 @@ def slowest(label: str, queries: list[dict], latencies: list[float], count: int)
 
 
 def target_notes(ours: Summary, base: Summary) -> str:
-    p50 = "met" if ours.p50 <= TARGET_P50_MS else "not met"
-    p95 = "met" if ours.p95 <= base.p95 else "not met"
+    p50 = _met(ours.p50 <= TARGET_P50_MS)
+    p95 = _met(ours.p95 <= base.p95)
     return (
         f"targets (result cache off): p50 {ours.p50:.2f} ms ≤ {TARGET_P50_MS:g} ms: {p50}; "
         f"p95 {ours.p95:.2f} ms ≤ FTS5 p95 {base.p95:.2f} ms: {p95}"
@@ -214,7 +259,11 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help=f"articles (default {DEFAULT_CORPUS})")
     parser.add_argument("--n", type=int, default=0, help="use an N-article subset (kept in /tmp/bench-corpus-nN)")
     parser.add_argument("--fts5-db", type=Path, help="FTS5 database (default /tmp/bench-fts5.db; rebuilt if stale)")
-    parser.add_argument("--skip-fts5", action="store_true", help="measure searchsvc only")
+    parser.add_argument("--skip-fts5", action="store_true", help="leave out the SQLite FTS5 peer")
+    parser.add_argument(
+        "--tantivy-index", type=Path, help="tantivy index (default /tmp/bench-tantivy; rebuilt if stale)"
+    )
+    parser.add_argument("--skip-tantivy", action="store_true", help="leave out the tantivy peer")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the searchsvc pass")
     parser.add_argument("--profile-top", type=int, default=25, help="lines per profile listing (default 25)")
     parser.add_argument("--slowest", type=int, default=5, help="list this many slowest queries per engine")
@@ -225,11 +274,23 @@ def main() -> None:
     corpus = prepare_corpus(args.corpus.resolve(), args.n, Path(f"/tmp/bench-corpus{suffix}"))
     index_dir = (args.index or Path(f"/tmp/bench-index{suffix}")).resolve()
     db_path = (args.fts5_db or Path(f"/tmp/bench-fts5{suffix}.db")).resolve()
+    tantivy_dir = (args.tantivy_index or Path(f"/tmp/bench-tantivy{suffix}")).resolve()
     ensure_index(index_dir, corpus)
+    documents = document_count(current_generation(index_dir).path)
+    parse = functools.cache(parse_corpus)  # one parse for both peers when both are (re)built
+    if not args.skip_fts5:
+        ensure_fts5(db_path, corpus, documents, parse)
+    if not args.skip_tantivy:
+        from tantivy_baseline import ensure_tantivy
+
+        ensure_tantivy(tantivy_dir, corpus, documents, parse)
+    parse.cache_clear()
+    gc.collect()  # the parsed articles would otherwise slow every collection during the timings
     queries = load_queries()
     requests = [to_request(q) for q in queries]
 
     ours = measure_searchsvc(index_dir, requests)
+    off = summarise(ours["modes"]["result cache off"])
     rows = [latency_row("searchsvc", mode, summarise(ms)) for mode, ms in ours["modes"].items()]
     work = [work_row("searchsvc", len(requests), ours["totals"], ours["remark"])]
     notes = [
@@ -240,27 +301,37 @@ def main() -> None:
     if args.slowest:
         notes.append(slowest("searchsvc (cache off)", queries, ours["modes"]["result cache off"], args.slowest))
     if not args.skip_fts5:
-        ensure_fts5(db_path, corpus, ours["documents"])
         base = measure_fts5(db_path, queries)
         rows.append(latency_row("SQLite FTS5", "—", summarise(base["latencies"])))
         work.append(work_row("SQLite FTS5", len(queries) - base["dropped"], base["totals"], "AND of all words"))
         notes.append(f"FTS5 database: {db_path}; {base['dropped']} queries had no words and were not run")
         if args.slowest:
             notes.append(slowest("SQLite FTS5", queries, base["latencies"], args.slowest))
-        notes.append(target_notes(summarise(ours["modes"]["result cache off"]), summarise(base["latencies"])))
-        only = [
-            f"{q['q']!r} ({a} vs {b})"
-            for q, a, b in zip(queries, ours["totals"], base["totals"], strict=True)
-            if (a == 0) != (b == 0)
-        ]
-        if only:
-            notes.append(f"0 results in one engine only (searchsvc vs FTS5 total): {', '.join(only)}")
+        notes.append(target_notes(off, summarise(base["latencies"])))
+        notes.append(zero_in_one(queries, ours["totals"], base["totals"], "FTS5"))
+    goals = []
+    if not args.skip_tantivy:
+        peer = measure_tantivy(tantivy_dir, queries)
+        rows.append(latency_row("tantivy", "—", summarise(peer["latencies"])))
+        work.append(work_row("tantivy", len(queries) - peer["dropped"], peer["totals"], "AND of all words"))
+        notes.append(
+            f"tantivy index: {tantivy_dir} ({peer['segments']} segments); {peer['dropped']} queries had no words "
+            "and were not run; facets by one terms aggregation per facet (searcher.aggregate)"
+        )
+        if args.slowest:
+            notes.append(slowest("tantivy", queries, peer["latencies"], args.slowest))
+        notes.append(zero_in_one(queries, ours["totals"], peer["totals"], "tantivy"))
+        goals = tantivy_goals(off, summarise(peer["latencies"]))
 
     print(format_table(["engine", "mode", "p50 ms", "p95 ms", "p99 ms", "mean ms", "max ms"], rows, "llrrrrr"))
     print()
     print(format_table(["engine", "queries run", "0 results", "mean total", ""], work, "lrrrl"))
     print()
-    print("\n".join(notes))
+    if goals:
+        headers = ["measure", "searchsvc (cache off)", "tantivy", "searchsvc / tantivy", "goal", ""]
+        print(format_table(headers, goals, "lrrrll"))
+        print()
+    print("\n".join(note for note in notes if note))
     if args.profile:
         print()
         print(f"## cProfile: searchsvc, {len(requests)} queries, result cache off, fresh service")

@@ -1,5 +1,5 @@
 """The text-analysis rules every engine shares: how text becomes the words that are indexed and
-searched (tokens, case and accent folding, stop words, length limit, Porter2 stemming).
+searched (tokens, apostrophes, case and accent folding, stop words, length limit, Porter2 stemming).
 
 Engine-neutral: the Whoosh schema builds its analyzers from these constants and functions, and a
 test checks that analyse() and analyse_plain() yield exactly what those analyzers yield."""
@@ -12,7 +12,22 @@ import threading
 import Stemmer
 
 # Words are runs of letters and digits: "cartoq.com" is "cartoq" and "com", so either finds it.
-TOKEN_PATTERN = r"\w+"
+# An apostrophe between two of them does not end a word, as in Unicode's word boundaries (UAX #29)
+# and Lucene's standard tokenizer: "d'Or", "O'Brien", "aujourd'hui" and "Trump's" are one word
+# each (see join_apostrophes for what the index keeps of them). The apostrophes: ' (U+0027), the
+# right and left single quotation marks ’ ‘ (U+2019 and U+2018, which typesetting and autocorrect
+# put in their place) and the fullwidth ＇ (U+FF07). The modifier letter apostrophe ʼ (U+02BC) is
+# a letter: \w runs hold it already. (Possessive quantifiers: as fast as \w+ alone.)
+TOKEN_PATTERN = r"\w++(?:['\u2019\u2018\uff07]\w++)*+"
+APOSTROPHES = "'\u2019\u2018\uff07\u02bc"
+# The endings of English possessives and contractions ("Trump's", "don't", "we'll", "I'm",
+# "they're", "I've", "she'd"): cut from the end of a word, they leave what splitting the word at
+# the apostrophe left before (their pieces are stop words), and keep "she'll" apart from "shell".
+CLITICS = ("s", "t", "d", "m", "ll", "re", "ve")
+# Increased whenever a change of these rules changes the words an index holds: an index records
+# the version it was built with. 1: words split at apostrophes ("d'Or" was "d" and "or", both
+# dropped). 2: apostrophes between letters join words (join_apostrophes).
+ANALYSIS_VERSION = 2
 # English function words, and the pieces a possessive or contraction leaves ("India's").
 # Smaller than Whoosh's list on purpose: in news "US", "May", "Will", "IT" and "Can" are names.
 STOP_WORDS = frozenset(
@@ -110,6 +125,8 @@ _FOLDED = {
 }
 _FOLD = {ord(char): target for target, chars in _FOLDED.items() for char in chars}
 _TOKENS = re.compile(TOKEN_PATTERN)
+_NO_APOSTROPHES = {ord(char): None for char in APOSTROPHES}
+_CLITIC = re.compile(rf"(?<=\w)[{APOSTROPHES}](?:{'|'.join(CLITICS)})\Z")
 _STEMMERS = threading.local()
 
 
@@ -129,9 +146,31 @@ def fold(text: str) -> str:
     return text.lower().translate(_FOLD)
 
 
+def join_apostrophes(word: str) -> str:
+    """A lower-cased word without its apostrophes (APOSTROPHES): a last one that starts a
+    possessive or a contraction (CLITICS) is cut with it ("trump's" -> "trump", "don't" -> "don",
+    "o'neill's" -> "oneill"), the others are removed ("d'or" -> "dor", "o'brien" -> "obrien").
+
+    So "d'Or", "d’Or" and "dor" are one word, as "O'Brien" and "obrien" are: typed without its
+    apostrophe a word still finds it, and names transliterated both ways agree ("Qur'an" and
+    "Quran", "Shi'ite" and "Shiite", "Hawai'i" and "Hawaii"). Cutting before removing keeps
+    "we'll", "she'll" and "I'd" apart from "well", "shell" and "id". Applied after lower-casing and
+    before accent folding, as the OpenSearch mapping's character filters see the text."""
+    kept = word.translate(_NO_APOSTROPHES)
+    if len(kept) == len(word):
+        return word
+    return _CLITIC.sub("", word, count=1).translate(_NO_APOSTROPHES)
+
+
+def fold_token(token: str) -> str:
+    """One token as the index compares it, before stop words and stemming: lower-cased,
+    apostrophes joined (join_apostrophes), accents folded: "Trump’s" -> "trump", "d'Or" -> "dor"."""
+    return join_apostrophes(token.lower()).translate(_FOLD)
+
+
 def analyse_term(token: str) -> str:
     """The indexed word one token becomes ('' when it is dropped: a stop word or too long)."""
-    word = fold(token)
+    word = fold_token(token)
     if not word or len(word) > MAX_TOKEN_LENGTH or word in STOP_WORDS:
         return ""
     return stem(word)
@@ -139,7 +178,7 @@ def analyse_term(token: str) -> str:
 
 def analyse_plain_term(token: str) -> str:
     """The indexed word one token of a name (provider, domain) becomes: folded, not stemmed."""
-    word = fold(token)
+    word = fold_token(token)
     return word if word and len(word) <= MAX_TOKEN_LENGTH else ""
 
 

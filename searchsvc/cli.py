@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,25 +9,8 @@ from typing import Any
 import click
 
 from searchsvc import __version__
-from searchsvc.config import Settings, load_settings
-from searchsvc.errors import IndexNotFoundError, QueryError, SearchsvcError
-
-# search request parameter (parse_request's names) -> the ``search`` option that sets it
-SEARCH_OPTIONS = {
-    "q": "QUERY",
-    **{name: f"--{name}" for name in ("provider", "topic", "domain", "category", "type", "from", "to")},
-    **{name: f"--{name}" for name in ("published", "sort", "page", "facets")},
-    "per_page": "--per-page",
-    "facet_size": "--facet-size",
-    "collapse": "--no-collapse",
-}
-
-
-def _settings(ctx: click.Context, **flags: Any) -> Settings:
-    try:
-        return load_settings(flags, config_file=ctx.obj.get("config") if ctx.obj else None)
-    except SearchsvcError as exc:
-        raise click.ClickException(str(exc)) from None
+from searchsvc.cli_support import no_index_error, settings_of
+from searchsvc.errors import IndexNotFoundError, SearchsvcError
 
 
 def _progress(label: str):
@@ -53,33 +34,6 @@ def _progress(label: str):
             state["bar"].__exit__(None, None, None)
 
     return update, close
-
-
-def _no_index_error(exc: IndexNotFoundError, settings: Settings) -> click.ClickException:
-    """Where the index was looked for (absolute) and the commands that build one there."""
-    if settings.engine != "whoosh":
-        return click.ClickException(str(exc))
-    index = f"--index {_shell_word(str(exc.index_dir))}"
-    build = " ".join(["searchsvc index", *map(_shell_word, settings.source), index])
-    return click.ClickException(
-        f"No index at {Path(exc.index_dir).absolute()}. Build one with '{build}' "
-        f"(or start 'searchsvc serve {index}', which builds it)."
-    )
-
-
-def _shell_word(text: str) -> str:
-    """``text`` as one shell word, in double quotes when it needs quoting (the message quotes in ')."""
-    if shlex.quote(text) == text:
-        return text
-    return '"' + re.sub(r'([\\"$`])', r"\\\1", text) + '"'
-
-
-def _option_error(exc: QueryError) -> click.BadParameter:
-    """A parse_request error as click reports a bad option: naming ``--per-page``, not 'per_page'."""
-    option = SEARCH_OPTIONS.get(exc.parameter or "", exc.parameter)
-    message = str(exc).removeprefix(f"Parameter {exc.parameter!r} ")
-    message = re.sub(r"^\((.+?)\) is after 'to' \((.+?)\)", r"\1 is after --to (\2)", message)
-    return click.BadParameter(message, param_hint=f"'{option}'")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -110,7 +64,7 @@ def index_command(ctx, sources, index_dir, full, strict, lock_timeout, verbose, 
     from searchsvc.engine import open_builder
     from searchsvc.indexer import build_index
 
-    settings = _settings(ctx, index_dir=index_dir, source=sources or None, lock_timeout=lock_timeout)
+    settings = settings_of(ctx, index_dir=index_dir, source=sources or None, lock_timeout=lock_timeout)
     _require_sources(settings.source)
     update, close = _progress("Parsing") if not as_json else (None, lambda: None)
     try:
@@ -148,7 +102,7 @@ def check_command(ctx, sources, strict, verbose) -> None:
     """Validate SOURCES without indexing them: the same report as 'index'."""
     from searchsvc.indexer import check_sources
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     _require_sources(sources)
     update, close = _progress("Checking")
     try:
@@ -175,11 +129,11 @@ def stats_command(ctx, index_dir, as_json) -> None:
 
     from searchsvc.stats import index_stats
 
-    settings = _settings(ctx, index_dir=index_dir)
+    settings = settings_of(ctx, index_dir=index_dir)
     try:
         stats = index_stats(settings)
     except IndexNotFoundError as exc:
-        raise _no_index_error(exc, settings) from None
+        raise no_index_error(exc, settings) from None
     except SearchsvcError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -199,7 +153,6 @@ def stats_command(ctx, index_dir, as_json) -> None:
 
 
 def _require_sources(sources) -> None:
-    from pathlib import Path
 
     missing = [s for s in sources if not Path(s).exists()]
     if missing:
@@ -208,113 +161,10 @@ def _require_sources(sources) -> None:
         )
 
 
-@main.command("search")
-@click.argument("query", required=False, default="")
-@click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder (default: index).")
-@click.option("--provider", multiple=True, help="Only this provider (repeat for several: any of them).")
-@click.option("--topic", multiple=True, help="Only this topic (repeat for several: any of them).")
-@click.option("--domain", multiple=True, help="Only this domain (repeat for several).")
-@click.option("--category", multiple=True, help="Only this category (repeat for several).")
-@click.option("--type", "types", multiple=True, help="Only this type (repeat for several).")
-@click.option("--from", "date_from", metavar="DATE", help="Published on or after this day (YYYY-MM-DD).")
-@click.option("--to", "date_to", metavar="DATE", help="Published on or before this day (YYYY-MM-DD).")
-@click.option(
-    "--published/--unpublished",
-    default=None,
-    help="Only articles marked published: true (--unpublished: published: false; default: all).",
-)
-@click.option(
-    "--sort",
-    type=click.Choice(["relevance", "newest", "oldest", "quality"]),
-    default="relevance",
-    show_default=True,
-    help="Order of the hits: best match, newest or oldest first, or highest quality.",
-)
-@click.option("--page", type=int, default=1, show_default=True, help="Which page of hits to print (1 to 1000).")
-@click.option(
-    "--per-page", type=int, default=10, show_default=True, help="Hits per page (at most the page_size_max setting)."
-)
-@click.option(
-    "--facets",
-    metavar="LIST",
-    help="Facets to print, comma-separated (provider, domain, topic, category, type, date), or none (default: all).",
-)
-@click.option("--facet-size", type=int, metavar="N", help="Values listed per facet (default: the facet_size setting).")
-@click.option("--no-collapse", is_flag=True, help="Show syndicated copies separately.")
-@click.option("--json", "as_json", is_flag=True, help="Print the SearchResults as JSON.")
-@click.pass_context
-def search_command(ctx, query, index_dir, as_json, no_collapse, **options) -> None:
-    """Search the index for QUERY and print hits and facet counts.
-
-    QUERY supports AND (the default), OR, NOT/-word, "exact phrase", field:value (title, excerpt,
-    topic, provider, domain) and prefix*.
-    """
-    import json
-
-    from searchsvc.engine import open_search
-    from searchsvc.search import SearchService, parse_request
-
-    settings = _settings(ctx, index_dir=index_dir)
-    # the options as parse_request's URL-style parameters (name -> values), leaving out those not given
-    params: dict[str, list[str]] = {"q": [query], "collapse": ["false"] if no_collapse else []}
-    renamed = {"types": "type", "date_from": "from", "date_to": "to"}
-    for key, value in options.items():
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        values = value if isinstance(value, tuple) else () if value is None else (value,)
-        params[renamed.get(key, key)] = [str(v) for v in values]
-    try:
-        request = parse_request(params, settings.page_size_max, settings.facet_size, settings.collapse)
-    except QueryError as exc:
-        raise _option_error(exc) from None
-    try:
-        results = SearchService(open_search(settings), cache_size=0).search(request)
-    except IndexNotFoundError as exc:
-        raise _no_index_error(exc, settings) from None
-    except SearchsvcError as exc:
-        raise click.ClickException(str(exc)) from None
-    if as_json:
-        click.echo(json.dumps(results.to_dict(), indent=2, ensure_ascii=False))
-        return
-    for line in render_results_text(results):
-        click.echo(line)
-
-
-def render_results_text(results) -> list[str]:
-    """SearchResults as plain text for a terminal."""
-
-    def plain(highlight) -> str:
-        return highlight.render(escape=str, before="*", after="*")
-
-    first = results.request.offset + 1
-    last = results.request.offset + len(results.hits)
-    lines = [
-        f"{results.total:,} result{'' if results.total == 1 else 's'} ({results.took_ms:.1f} ms)"
-        + (f", showing {first:,}-{last:,}" if results.hits else "")
-        + (" [query relaxed: not every word matched]" if results.relaxed else "")
-    ]
-    if results.suggestion:
-        lines.append(f"Did you mean: {results.suggestion}")
-    for number, hit in enumerate(results.hits, first):
-        date = (hit.published or "")[:10] or "no date"
-        lines.append("")
-        title = hit.highlights.get("title")
-        lines.append(f"{number:,}. {plain(title) if title else hit.title}")
-        source = hit.provider or hit.domain or "unknown source"
-        extra = f" (+{hit.duplicates} similar)" if hit.duplicates else ""
-        lines.append(f"   {source} · {date} · {hit.url}{extra}")
-        snippet = hit.highlights.get("excerpt") or hit.highlights.get("body") or ""
-        if snippet:
-            lines.append(f"   {plain(snippet)}")
-    for name, facet in results.facets.items():
-        if not facet.values:
-            continue
-        shown = ", ".join(f"{'[x] ' if v.selected else ''}{v.value} ({v.count:,})" for v in facet.values)
-        lines.append("")
-        lines.append(f"{name}{' by ' + facet.interval if facet.interval else ''}: {shown}")
-    return lines
-
-
+from searchsvc.cli_search import export_command, render_results_text, search_command  # noqa: E402
 from searchsvc.serve import serve_command  # noqa: E402
 
+main.add_command(search_command)
+main.add_command(export_command)
 main.add_command(serve_command)
+__all__ = ["main", "render_results_text"]

@@ -32,7 +32,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Address the web server listens on.", str),
     Setting("port", 8080, "Port the web server listens on.", int),
     Setting("threads", 4, "Waitress worker threads per process.", int),
-    Setting("workers", 1, "Server processes sharing the port (use the number of cores).", int),
+    Setting("workers", 0, "Server processes sharing the port; 0: one per usable core.", int),
     Setting("page_size_max", 100, "Largest page size a request may ask for.", int),
     Setting("facet_size", 10, "How many values each facet lists by default.", int),
     Setting("recency_weight", 0.3, "How much newer articles are favoured (0 turns it off).", float),
@@ -59,6 +59,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_query_terms", 256, "Most words, phrases and prefixes one query may hold.", int),
     Setting("max_prefix_terms", 2000, "Most indexed words the prefixes (word*) of one query may expand to.", int),
     Setting("max_filter_values", 100, "Most filter values (provider=, topic=, ...) one request may hold.", int),
+    Setting(
+        "export_max_rows",
+        1_000_000,
+        "Most rows one export (/api/export.csv, .jsonl, searchsvc export) may hold; a larger one is refused "
+        "unless it asks for the first N with limit (0: no cap).",
+        int,
+    ),
+    Setting(
+        "typo_tolerance",
+        True,
+        "A rare or unknown query word of 5+ letters also matches known words 1 edit away (2 from 9 letters).",
+        bool,
+    ),
+    Setting("typo_candidates", 8, "Most known words one misspelt query word may also match.", int),
     Setting(
         "opensearch_url",
         ("http://127.0.0.1:9200",),
@@ -96,7 +110,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     threads: int = 4
-    workers: int = 1
+    workers: int = 0
     page_size_max: int = 100
     facet_size: int = 10
     recency_weight: float = 0.3
@@ -121,6 +135,9 @@ class Settings:
     max_query_terms: int = 256
     max_prefix_terms: int = 2000
     max_filter_values: int = 100
+    export_max_rows: int = 1_000_000
+    typo_tolerance: bool = True
+    typo_candidates: int = 8
     opensearch_url: tuple[str, ...] = ("http://127.0.0.1:9200",)
     opensearch_user: str = ""
     opensearch_password: str = field(default="", repr=False)

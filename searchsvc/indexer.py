@@ -94,6 +94,7 @@ def _build(
     old = Manifest() if full else Manifest.from_state(builder.last_state())
     scan = scan_sources(sources, follow_external_links)
     report = IndexReport(full=full, started_at=started, failures=list(scan.failures), warnings=list(scan.warnings))
+    report.warnings[:0] = getattr(build, "warnings", [])  # e.g. why an update became a full build
 
     found: dict[str, tuple[str, str, int]] = {}
     for path, id_path in scan.files:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from searchsvc.analysis import analyse_plain_term, analyse_term, fold
+from searchsvc.analysis import TOKEN_PATTERN, analyse_plain_term, analyse_term, fold_token
 from searchsvc.query_nodes import (
     PLAIN_FIELDS,
     SEARCH_FIELDS,
@@ -62,8 +62,10 @@ __all__ = [
 
 SHOUTED_WORDS = 5
 _WORDS = re.compile(r"\w+")
+_TOKENS = re.compile(TOKEN_PATTERN)
 _LOWERCASE = re.compile(r"[a-z]")
-_COMPOUND = re.compile(r"(?<=\w)[-./'’_](?=\w)")
+# (an apostrophe between letters joins a word, as in the index: "d'or", "o'brien")
+_COMPOUND = re.compile(r"(?<=\w)[-./_](?=\w)")
 _EXCLUSION_PREFIX = re.compile(r"(?<![^\s(])-(?=\S)")
 _SYNTAX = re.compile(r"[\"()\[\]{}^~*:+\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|REQUIRE|TO)\b")
 
@@ -111,8 +113,8 @@ def _unknown_fields_as_words(text: str) -> str:
 
 
 def split_compounds(text: str) -> str:
-    """'left-wing' and 'cartoq.com' as separate words outside quotes and field:values (as the
-    Whoosh engine's query_parser.split_compounds)."""
+    """'left-wing' and 'cartoq.com' as separate words outside quotes and field:values (the Whoosh
+    engine's parser calls this too); "d'or" stays one word."""
     out = []
     for number, chunk in enumerate(text.split('"')):
         if number % 2:  # inside quotes: a phrase keeps its words together anyway
@@ -172,9 +174,9 @@ def _query(node):
 def _leaf(node: Text):
     field = node.field
     if node.kind == "prefix":
-        return Prefix(fold(node.text), field)
+        return Prefix(fold_token(node.text), field)  # Whoosh's analyzer on the whole prefix
     analysed = analyse_plain_term if field in PLAIN_FIELDS else analyse_term
-    tokens = _WORDS.findall(node.text)
+    tokens = _TOKENS.findall(node.text)
     terms = [(token, term) for token in tokens if (term := analysed(token))]
     if not terms:
         if node.kind == "phrase":

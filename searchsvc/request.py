@@ -32,6 +32,7 @@ PARAMETERS = (
     "facets",
     "facet_size",
     "collapse",
+    "typos",
 )
 MAX_PAGE = 1000
 # The longest ``q`` accepted, in characters (the OpenAPI description reads it). Long enough for a
@@ -57,6 +58,7 @@ class SearchRequest:
     facets: tuple[str, ...] = FACETS
     facet_size: int = 10
     collapse: bool = True
+    typos: bool = True  # misspelt words may also match known words (typo tolerance)
 
     @property
     def offset(self) -> int:
@@ -95,6 +97,8 @@ class SearchRequest:
             params.append(("per_page", str(self.per_page)))
         if not self.collapse:
             params.append(("collapse", "false"))
+        if not self.typos:
+            params.append(("typos", "false"))
         return params
 
     def with_changes(self, **changes: Any) -> SearchRequest:
@@ -107,6 +111,7 @@ def parse_request(
     facet_size: int = 10,
     collapse: bool = True,
     strict: bool = True,
+    typos: bool = True,
 ) -> SearchRequest:
     """Validate URL-style parameters (name -> list of values) into a SearchRequest.
 
@@ -173,6 +178,7 @@ def parse_request(
         facets=facets,
         facet_size=size,
         collapse=_flag(one("collapse"), "collapse", collapse),
+        typos=_flag(one("typos"), "typos", typos),
     )
 
 

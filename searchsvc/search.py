@@ -7,11 +7,13 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from prometheus_client import Counter, Histogram
 
-from searchsvc.engine.interface import Facet, FacetValue, Highlight, Hit, SearchEngine, Suggestion
+from searchsvc.engine.interface import Correction, Facet, FacetValue, Highlight, Hit, SearchEngine, Suggestion
+from searchsvc.errors import QueryError, QueryTooExpensive
 from searchsvc.request import (  # noqa: F401 - the request side, re-exported for callers
     FACETS,
     FILTER_PARAMS,
@@ -47,6 +49,7 @@ class SearchResults:
     generation: str = ""
     query_terms: list[str] = field(default_factory=list)
     folded: int = 0  # syndicated copies folded into the hits: total + folded articles match
+    corrections: list[Correction] = field(default_factory=list)  # misspelt words, what they matched
 
     @property
     def page(self) -> int:
@@ -73,6 +76,7 @@ class SearchResults:
                 "to": request.date_to.isoformat() if request.date_to else None,
                 "sort": request.sort,
                 "collapse": request.collapse,
+                "typos": request.typos,
             },
             "total": self.total,
             "folded": self.folded,
@@ -90,6 +94,7 @@ class SearchResults:
             },
             "suggestion": self.suggestion,
             "relaxed": self.relaxed,
+            "corrections": [{"word": c.word, "matched": list(c.matched)} for c in self.corrections],
             "took_ms": round(self.took_ms, 3),
             "generation": self.generation,
         }
@@ -132,6 +137,7 @@ class SearchService:
             generation=page.view,
             query_terms=page.words,
             folded=page.folded,
+            corrections=page.corrections,
         )
         results.took_ms = (time.perf_counter() - started) * 1000
         SEARCH_SECONDS.observe(results.took_ms / 1000)
@@ -152,6 +158,50 @@ class SearchService:
 
     def suggest(self, prefix: str, limit: int = 10) -> list[Suggestion]:
         return self.engine.suggest(prefix[:200], limit)
+
+    def export(self, request: SearchRequest, limit: int | None = None, max_rows: int = 0) -> ExportResults:
+        """Every result of ``request`` for an export, or the first ``limit``. Without a limit, a
+        search with more than ``max_rows`` results (0: no cap) is refused before a row is read."""
+        if limit is not None and (limit < 1 or 0 < max_rows < limit):
+            span = f"from 1 to {max_rows} (the export_max_rows setting)" if max_rows else "of at least 1"
+            raise QueryError(f"Parameter 'limit' must be a whole number {span}; got {limit}.", "limit")
+        cap = limit or max_rows or None
+        stream = self.engine.export(request, self.engine.view(), cap)
+        if limit is None and cap is not None and stream.total > cap:
+            stream.close()
+            raise QueryTooExpensive(
+                f"This search has {stream.total:,} results, more than the {cap:,} one export may hold (the "
+                f"export_max_rows setting). Narrow it with filters or dates, or export the first {cap:,} "
+                f"only: add limit={cap} (--limit {cap} on the command line).",
+                "limit",
+            )
+        return ExportResults(
+            request=request,
+            total=stream.total,
+            rows=stream.total if cap is None else min(stream.total, cap),
+            hits=stream.hits,
+            relaxed=stream.relaxed,
+            generation=stream.view,
+            folded=stream.folded,
+            close=stream.close,
+        )
+
+
+@dataclass
+class ExportResults:
+    """Every result of a search, as an export renders it: ``total`` (as SearchResults') and
+    ``rows`` (how many ``hits`` yields: the total, or the first ``limit``) are known before the
+    first hit is read; ``hits`` reads the articles as they are consumed. The renderers below
+    call ``close`` when done (or stopped)."""
+
+    request: SearchRequest
+    total: int
+    rows: int
+    hits: Iterator[Hit]
+    relaxed: bool = False
+    generation: str = ""
+    folded: int = 0
+    close: Callable[[], None] = lambda: None
 
 
 def facet_value_to_dict(value: FacetValue) -> dict:

@@ -21,6 +21,7 @@ import click
 
 from searchsvc.config import Settings, load_settings
 from searchsvc.errors import SearchsvcError
+from searchsvc.server_setup import configure_logging, worker_count
 from searchsvc.stats import index_location
 from searchsvc.worker_sockets import ConnectionBalance, balanced_waitress_server, listening_socket
 
@@ -95,25 +96,6 @@ def _stop_on(signals: tuple[int, ...]) -> None:
         signal.signal(signum, stop)
 
 
-def configure_logging() -> None:
-    """Log lines to stderr; the re-index lines as bare JSON objects, one per line."""
-    from searchsvc.scheduler import SkipMaxInstancesWarning
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    reindex = logging.getLogger("searchsvc.reindex")
-    if not reindex.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        reindex.addHandler(handler)
-        reindex.setLevel(logging.INFO)
-        reindex.propagate = False
-    # APScheduler logs every job start at INFO; its 'skipped' warning repeats our JSON line.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    scheduler_log = logging.getLogger("apscheduler.scheduler")
-    if not any(isinstance(f, SkipMaxInstancesWarning) for f in scheduler_log.filters):
-        scheduler_log.addFilter(SkipMaxInstancesWarning())
-
-
 def _serve_forever(settings: Settings, sock: socket.socket, balance: ConnectionBalance | None = None) -> None:
     """Create the app (and its engine) in this process and serve ``sock`` until told to stop."""
     from searchsvc.web import create_app
@@ -143,7 +125,7 @@ def run_server(settings: Settings, echo=click.echo, schedule: Schedule | None = 
 
     if schedule is None:
         schedule = Schedule(Reindexer(settings))
-    workers = max(1, settings.workers)
+    workers = worker_count(settings)
     sock = listening_socket(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
@@ -249,7 +231,11 @@ def run_workers(
 @click.option("--host", help="Address to listen on (default: 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default: 8080; 0 picks a free one).")
 @click.option("--threads", type=int, help="Waitress threads per worker process (default: 4).")
-@click.option("--workers", type=int, help="Processes sharing the port; use the number of cores (default: 1).")
+@click.option(
+    "--workers",
+    type=int,
+    help="Processes sharing the port, each with its own copy of the index's columns (default: 0, one per usable core).",
+)
 @click.option("--index", "index_dir", type=click.Path(file_okay=False), help="Index folder (default: index).")
 @click.option(
     "--source",
@@ -300,8 +286,11 @@ def serve_command(
     }
     try:
         settings = load_settings(overrides, config_file=config)
-        if settings.workers < 1 or settings.threads < 1:
-            raise SearchsvcError("--workers and --threads must be 1 or more.")
+        if settings.workers < 0 or settings.threads < 1:
+            raise SearchsvcError(
+                f"--workers must be 0 (one per usable core) or more and --threads 1 or more; "
+                f"got --workers {settings.workers} and --threads {settings.threads}."
+            )
         with metrics_directory():  # before the imports below bring in prometheus_client
             from searchsvc.scheduler import Reindexer, Schedule
 

@@ -25,6 +25,8 @@ from searchsvc.web.openapi import spec
 CHROMIUM = Path("/usr/bin/chromium")
 OPERATIONS = [
     "GET /api/search",
+    "GET /api/export.csv",
+    "GET /api/export.jsonl",
     "GET /api/articles/{id}",
     "GET /api/article",
     "GET /api/suggest",
@@ -85,6 +87,8 @@ def test_the_docs_page_lists_every_operation_with_its_method_path_and_summary(cl
     assert [t for t in page.texts("h2") if t.startswith(("GET", "POST"))] == OPERATIONS
     assert page.texts("p", class_="summary-line") == [
         "Search articles.",
+        "Every result of a search as CSV, streamed.",
+        "Every result of a search as JSON Lines, streamed.",
         "An article and the articles related to it.",
         "The same, with the id as a query parameter.",
         "Completions for a search box.",
@@ -116,6 +120,7 @@ def test_the_search_parameters_table_has_each_name_place_type_requirement_defaul
         "facets",
         "facet_size",
         "collapse",
+        "typos",
     ]
     by_name = {row[0]: row[1:] for row in rows}
     assert by_name["page"] == ["query", "integer, 1 to 1000", "no", "1", "Page number, from 1 to 1000."]
@@ -183,11 +188,12 @@ def test_responses_list_their_status_codes_and_the_fields_of_their_body_nested(c
     ]
     names = [e.text for e in search.find("code", class_="field-name")]
     # SearchResults, with the fields of its inline query object nested after "query"
-    assert names[:10] == ["ok", "query", "q", "filters", "published", "from", "to", "sort", "collapse", "total"]
+    assert names[:10] == ["ok", "query", "q", "filters", "published", "from", "to", "sort", "collapse", "typos"]
     assert "Header ETag: Changes with the index generation and the URL." in search.texts("p", class_="header-line")
     assert search.links() == [
         ("array of Hit", "#schema-Hit"),
         ("object of Facet", "#schema-Facet"),
+        ("array of Correction", "#schema-Correction"),
         *[("Error", "#schema-Error")] * 3,  # 400, 503, 500
     ]
     assert search.texts("div", class_="field-about")[names.index("pages")] == (
@@ -210,13 +216,22 @@ def test_the_error_shape_and_the_schemas_the_responses_refer_to_have_their_own_s
     assert error.texts("div", class_="field-about")[0] == "Always false in this answer. One of: false."
     assert [s.name for s in build_docs(spec(Settings())).schemas] == [
         "Hit",
+        "ExportRow",
         "Facet",
         "FacetValue",
+        "Correction",
         "Reindex",
         "ReindexReport",
         "Error",
     ]
-    for anchor in ("schema-Hit", "schema-Facet", "schema-FacetValue", "schema-Reindex", "schema-ReindexReport"):
+    for anchor in (
+        "schema-Hit",
+        "schema-Facet",
+        "schema-FacetValue",
+        "schema-Correction",
+        "schema-Reindex",
+        "schema-ReindexReport",
+    ):
         assert f'id="{anchor}"' in html
 
 

@@ -155,13 +155,61 @@ def test_removing_a_chip_and_sorting_keep_the_rest_of_the_search(page, live_serv
     assert page.locator("#sort").input_value() == "oldest"
 
 
-def test_suggestions_fill_the_datalist_while_typing(page, live_server: Server):
+def suggestions(page) -> list[str]:
+    return [" ".join(t.split()) for t in page.locator("#suggest-list [role=option]").all_inner_texts()]
+
+
+def test_suggestions_list_words_and_pairs_of_titles_while_typing(page, live_server: Server):
     page.goto(live_server.url + "/")
     page.locator("#q").press_sequentially("sol", delay=30)
     # a selector, not wait_for_function: the page's Content-Security-Policy forbids eval()
-    page.wait_for_selector("#suggestions option", state="attached")
+    page.wait_for_selector("#suggest-list [role=option]")
 
-    assert page.eval_on_selector_all("#suggestions option", "els => els.map(e => e.value)") == ["solar"]
+    assert suggestions(page) == ["solar", "solar cooperatives", "solar energy", "Solar farms"]
+    assert page.locator("#q").get_attribute("aria-expanded") == "true"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.locator("#q").get_attribute("aria-activedescendant") == "suggest-1"
+    page.keyboard.press("Enter")  # a word: into the box, and searched
+    page.wait_for_url(live_server.url + "/?q=solar+cooperatives")
+    assert page.locator("#q").input_value() == "solar cooperatives"
+
+
+def test_choosing_a_provider_suggestion_ticks_its_filter_and_keeps_the_words_before_it(
+    page, live_server: Server, tmp_path: Path
+):
+    page.goto(live_server.url + "/")
+    page.locator("#q").press_sequentially("gree", delay=30)
+    page.wait_for_selector("#suggest-list [role=option]")
+    assert suggestions(page) == ["Green Wire · Provider filter"]
+    page.keyboard.press("ArrowDown")
+    save(page, tmp_path, "suggestions.png")
+    page.keyboard.press("Enter")
+    page.wait_for_url(live_server.url + "/?provider=Green+Wire")
+    assert page.get_by_label("Green Wire").is_checked()
+    assert page.locator("#q").input_value() == ""
+    assert texts(page, ".chip") == ["Provider: Green Wire× (remove filter)"]
+
+    # on a results page: the typed words before the name stay the query, the other filters stay
+    page.goto(live_server.url + "/?q=climate&topic=Energy")
+    page.locator("#q").fill("")
+    page.locator("#q").press_sequentially("solar da", delay=30)
+    page.wait_for_selector("#suggest-list [role=option]")
+    assert suggestions(page) == ["Daily Planet · Provider filter"]
+    page.locator("#suggest-list [role=option]").first.click()
+    page.wait_for_url(live_server.url + "/?q=solar&provider=Daily+Planet&topic=Energy")
+    assert page.get_by_label("Daily Planet").is_checked()
+    assert page.locator("#q").input_value() == "solar"
+
+
+def test_escape_closes_the_suggestions_and_enter_then_searches_what_was_typed(page, live_server: Server):
+    page.goto(live_server.url + "/")
+    page.locator("#q").press_sequentially("sol", delay=30)
+    page.wait_for_selector("#suggest-list [role=option]")
+    page.keyboard.press("Escape")
+    assert (page.locator("#suggest-list").is_visible(), page.locator("#q").input_value()) == (False, "sol")
+    page.keyboard.press("Enter")
+    page.wait_for_url(live_server.url + "/?q=sol")
 
 
 def test_the_pages_work_under_their_content_security_policy_without_a_violation(page, live_server: Server):

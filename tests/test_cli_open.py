@@ -60,10 +60,19 @@ def test_a_misspelt_search_on_a_one_shot_snapshot_builds_the_vocabulary_and_sugg
 ):
     engine = WhooshEngine(search_index)
 
-    page = engine.search(request(q="glacer"), one_shot)
+    page = engine.search(request(q="glacer", typos="false"), one_shot)
 
     assert (page.total, page.suggestion) == (0, "glacier")
     assert "_deletes" in one_shot.vocabulary().__dict__
+    assert page == engine.search(request(q="glacer", typos="false"), served)
+
+
+def test_a_misspelt_search_on_a_one_shot_snapshot_corrects_it_as_a_served_one(search_index, one_shot, served):
+    engine = WhooshEngine(search_index)
+
+    page = engine.search(request(q="glacer"), one_shot)
+
+    assert (page.total, [c.matched for c in page.corrections]) == (2, [("glacier",)])
     assert page == engine.search(request(q="glacer"), served)
 
 

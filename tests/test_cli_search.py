@@ -87,12 +87,21 @@ def test_no_collapse_shows_every_copy(search):
 
 
 def test_search_with_no_match_prints_the_suggestion(search):
-    result = search("glacer")
+    result = search("glacer", "--no-typos")
 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert re.fullmatch(rf"0 results {MS}", lines[0]), lines[0]
     assert lines[1:] == ["Did you mean: glacier"]
+
+
+def test_search_with_a_misspelt_word_says_what_it_also_matched(search):
+    result = search("glacer")
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert re.fullmatch(rf"2 results {MS}, showing 1-2", lines[0]), lines[0]
+    assert lines[1] == "Including results for glacier (you typed glacer); --no-typos searches only the words as typed"
 
 
 def test_relaxed_search_says_so_on_the_first_line(search):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,24 @@ def test_settings_table_markdown_has_one_row_per_setting():
     assert len(rows) == 2 + len(SETTINGS)
     assert "| `source` | `SEARCHSVC_SOURCE` | `seeds` | Folders (or files) of articles to index. |" in rows
     assert "| `collapse` | `SEARCHSVC_COLLAPSE` | `true` | Fold syndicated copies of an article into one hit. |" in rows
+
+
+def test_workers_default_to_one_per_usable_core_and_an_explicit_count_wins(clean_environ):
+    from searchsvc.server_setup import worker_count
+
+    assert Settings().workers == 0
+    assert worker_count(load_settings(environ={})) == len(os.sched_getaffinity(0))
+    assert worker_count(load_settings(environ={"SEARCHSVC_WORKERS": "3"})) == 3
+    assert worker_count(load_settings({"workers": 1}, environ={"SEARCHSVC_WORKERS": "3"})) == 1
+
+
+def test_usable_cores_follow_the_affinity_mask_not_the_machine():
+    from searchsvc.server_setup import usable_cores
+
+    allowed = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(allowed)})  # as a cpuset of one CPU would
+        assert usable_cores() == 1
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert usable_cores() == len(allowed)

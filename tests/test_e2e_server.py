@@ -120,6 +120,33 @@ def test_two_workers_share_the_port_and_stop_together_on_sigterm(tmp_path: Path)
         servers.close()
 
 
+def test_serve_without_workers_runs_one_worker_per_usable_core(tmp_path: Path):
+    cores = len(os.sched_getaffinity(0))
+    corpus = write_corpus(tmp_path / "corpus")
+    servers = start_server(corpus, tmp_path / "index", tmp_path, "--threads", "2", workers=None)
+    server = next(servers)
+    try:
+        # one worker serves in the parent process itself; more are forked children
+        assert len(children_of(server.process.pid)) == (cores if cores > 1 else 0)
+        assert f"({cores} worker{'s' if cores > 1 else ''}, 2 threads each)" in server.output.read_text()
+        assert server.json("/api/search?q=energy&facets=none")["total"] == 4
+    finally:
+        servers.close()
+
+
+def test_serve_with_a_negative_workers_count_says_what_it_accepts(tmp_path: Path):
+    corpus = write_corpus(tmp_path / "corpus")
+    command = [sys.executable, "-m", "searchsvc", "serve", "--index", str(tmp_path / "index")]
+    command += ["--source", str(corpus), "--port", "0", "--workers", "-1"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=server_environment(), timeout=60)
+
+    assert done.returncode == 1
+    assert done.stderr == (
+        "Error: --workers must be 0 (one per usable core) or more and --threads 1 or more; "
+        "got --workers -1 and --threads 4.\n"
+    )
+
+
 def established_connections(pids: list[int], port: int) -> list[int]:
     """How many established TCP connections on ``port`` each process holds (from /proc)."""
     inodes = set()

@@ -89,6 +89,43 @@ def test_short_text_is_never_cut():
     assert highlight("Solar power is cheap.", {"solar"}, fragment=80) == "<mark>Solar</mark> power is cheap."
 
 
+def test_a_word_joined_by_an_apostrophe_is_marked_whole_in_each_apostrophes_form():
+    text = "Ballon d'Or, Ballon d’Or, dor and Ballon d‘Or"
+
+    assert highlight(text, {"ballon", "dor"}) == (
+        "<mark>Ballon</mark> <mark>d&#x27;Or</mark>, <mark>Ballon</mark> <mark>d’Or</mark>, <mark>dor</mark> "
+        "and <mark>Ballon</mark> <mark>d‘Or</mark>"
+    )
+    # U+02BC and U+FF07 (and accented letters) take the path that looks at every token
+    assert highlight("Ballon dʼOr, d＇Or, Élysée", {"dor"}) == "Ballon <mark>dʼOr</mark>, <mark>d＇Or</mark>, Élysée"
+
+
+def test_a_possessive_is_marked_with_its_ending():
+    assert highlight("Trump's plan, Trump’s rally and a trumpet", {"trump"}) == (
+        "<mark>Trump&#x27;s</mark> plan, <mark>Trump’s</mark> rally and a trumpet"
+    )
+
+
+def test_the_letters_after_an_apostrophe_inside_a_word_are_not_a_word_of_their_own():
+    assert highlight("O'Brien met Brien", {"brien"}) == "O&#x27;Brien met <mark>Brien</mark>"
+    assert highlight("O'Brien met Brien", {"obrien"}) == "<mark>O&#x27;Brien</mark> met Brien"
+    assert highlight("O'Brien and O’Brian", set(), ("obri",)) == "<mark>O&#x27;Brien</mark> and <mark>O’Brian</mark>"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ballon d'Or: Benzema's year, O'Brien's rock 'n' roll and L'Oréal's 'quoted' words'",
+        "x'y 'x' x'' ''x d’or d‘or ’or' Trump’s’ trump's's don't she'll",
+    ],
+)
+def test_texts_with_apostrophes_are_marked_alike_with_and_without_accented_letters(text):
+    wanted = {"ballon", "dor", "benzema", "obrien", "n", "loreal", "quot", "x", "xy", "trump", "don", "she"}
+
+    # an accented letter makes highlight look at every token instead of the candidates' pattern
+    assert highlight(text + " é", wanted) == highlight(text, wanted) + " é"
+
+
 # --- in search results -------------------------------------------------------------------------
 
 

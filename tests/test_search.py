@@ -102,7 +102,7 @@ def test_filter_keeps_only_articles_with_the_value(service, params, expected):
         (
             {"provider": ["A"], "colour": ["red"]},
             "Unknown parameter 'colour'. Valid parameters: q, provider, domain, "
-            "topic, category, type, published, from, to, sort, page, per_page, facets, facet_size, collapse.",
+            "topic, category, type, published, from, to, sort, page, per_page, facets, facet_size, collapse, typos.",
         ),
         ({"published": ["maybe"]}, "Parameter 'published' must be true or false; got 'maybe'."),
         ({"sort": ["best"]}, "Parameter 'sort' must be one of relevance, newest, oldest, quality; got 'best'."),
@@ -165,6 +165,7 @@ def test_to_dict_renders_query_totals_and_facets(service):
         "to": "2022-06-30",
         "sort": "relevance",
         "collapse": True,
+        "typos": True,
     }
     assert (data["total"], data["page"], data["per_page"], data["pages"]) == (1, 1, 10, 1)
     assert [hit["id"] for hit in data["hits"]] == [ID["s15"]]

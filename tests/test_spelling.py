@@ -94,13 +94,25 @@ def test_words_without_letters_are_left_out():
     [("glacer", "glacier"), ("glaicer", "glacier"), ("rockat", "rocket"), ("Telescpe", "telescope")],
 )
 def test_misspelled_word_suggests_the_correction_that_finds_documents(service, q, suggestion):
-    results = service.search(request(q=q))
+    results = service.search(request(q=q, typos="false"))
 
     assert (results.total, results.suggestion) == (0, suggestion)
 
 
+@pytest.mark.parametrize(
+    ("q", "corrected"),
+    [("glacer", "glacier"), ("glaicer", "glacier"), ("rockat", "rocket"), ("Telescpe", "telescope")],
+)
+def test_misspelled_word_finds_the_articles_of_the_known_word_with_typo_tolerance(service, q, corrected):
+    results = service.search(request(q=q))
+    plain = service.search(request(q=corrected))
+
+    assert (names(results), results.suggestion) == (names(plain), None)
+    assert [(c.word, c.matched) for c in results.corrections] == [(q.lower(), (corrected,))]
+
+
 def test_misspelled_word_in_a_longer_query_is_corrected_in_place(service):
-    results = service.search(request(q="glacer melt"))
+    results = service.search(request(q="glacer melt", typos="false"))
 
     # nothing has both words, so the query is relaxed to the articles with "melt"
     assert (results.total, results.relaxed, names(results)) == (1, True, ["s10"])
@@ -113,4 +125,10 @@ def test_correctly_spelled_or_uncorrectable_query_has_no_suggestion(service, q):
 
 
 def test_suggestion_is_in_the_json_rendering(service):
-    assert service.search(request(q="rockat")).to_dict()["suggestion"] == "rocket"
+    assert service.search(request(q="rockat", typos="false")).to_dict()["suggestion"] == "rocket"
+
+
+def test_corrections_are_in_the_json_rendering(service):
+    rendered = service.search(request(q="rockat")).to_dict()
+
+    assert (rendered["corrections"], rendered["query"]["typos"]) == ([{"word": "rockat", "matched": ["rocket"]}], True)

@@ -32,7 +32,7 @@ from searchsvc.web import create_app
 
 VALID = (
     "q, provider, domain, topic, category, type, published, from, to, sort, page, per_page, facets, "
-    "facet_size, collapse"
+    "facet_size, collapse, typos"
 )
 
 
@@ -91,6 +91,7 @@ def test_search_api_returns_hits_facets_and_query_for_a_filtered_search(client):
             "to": None,
             "sort": "relevance",
             "collapse": True,
+            "typos": True,
         },
         "total": 1,
         "folded": 0,
@@ -144,6 +145,7 @@ def test_search_api_returns_hits_facets_and_query_for_a_filtered_search(client):
         },
         "suggestion": None,
         "relaxed": False,
+        "corrections": [],
         "generation": "gen-000001",
     }
 
@@ -281,20 +283,35 @@ def test_article_api_by_query_requires_the_id(client):
     )
 
 
-def test_suggest_api_completes_words_topics_and_providers(client):
+def test_suggest_api_completes_words_and_word_pairs_of_titles_topics_and_providers(client):
     assert client.get("/api/suggest?q=sol").get_json() == {
         "ok": True,
-        "suggestions": [{"text": "solar", "kind": "word"}],
-    }
-    assert client.get("/api/suggest?q=tech").get_json() == {
-        "ok": True,
-        "suggestions": [{"text": "Tech Times", "kind": "provider"}],
+        "suggestions": [
+            {"text": "solar", "kind": "word"},
+            {"text": "solar cooperatives", "kind": "word"},
+            {"text": "solar energy", "kind": "word"},
+            {"text": "Solar farms", "kind": "word"},
+        ],
     }
     assert client.get("/api/suggest?q=cl&limit=1").get_json() == {
         "ok": True,
-        "suggestions": [{"text": "Climate", "kind": "topic"}],
+        "suggestions": [{"text": "Climate", "kind": "topic", "filter": {"topic": ["Climate"]}, "q": ""}],
     }
     assert client.get("/api/suggest").get_json() == {"ok": True, "suggestions": []}
+
+
+def test_suggest_api_gives_a_provider_as_the_filter_to_set_and_the_query_to_keep(client):
+    assert client.get("/api/suggest?q=tech").get_json() == {
+        "ok": True,
+        "suggestions": [{"text": "Tech Times", "kind": "provider", "filter": {"provider": ["Tech Times"]}, "q": ""}],
+    }
+    # "energy" is kept as the query; "gr" is the start of the provider's name
+    assert client.get("/api/suggest", query_string={"q": "energy gr"}).get_json() == {
+        "ok": True,
+        "suggestions": [
+            {"text": "Green Wire", "kind": "provider", "filter": {"provider": ["Green Wire"]}, "q": "energy"}
+        ],
+    }
 
 
 @pytest.mark.parametrize("limit", ["0", "51", "two", "²", "-1"])
@@ -425,6 +442,8 @@ def test_openapi_document_describes_every_api_route(client):
         "/api/admin/reindex",
         "/api/article",
         "/api/articles/{id}",
+        "/api/export.csv",
+        "/api/export.jsonl",
         "/api/search",
         "/api/stats",
         "/api/suggest",
@@ -434,7 +453,7 @@ def test_openapi_document_describes_every_api_route(client):
     names = [p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]]
     assert (
         ", ".join(names) == "q, provider, topic, domain, category, type, published, from, to, sort, page, "
-        "per_page, facets, facet_size, collapse"
+        "per_page, facets, facet_size, collapse, typos"
     )
     assert spec["components"]["schemas"]["Error"]["required"] == ["ok", "status", "error", "errors"]
 

@@ -206,11 +206,25 @@ def test_long_pagination_elides_the_middle(client):
     assert page.texts("span", class_="gap") == ["…", "…"]
 
 
+def test_a_misspelt_word_says_what_it_also_matched_and_links_to_the_search_as_typed(client):
+    page = get(client, "/?q=glaciars&provider=Green+Wire")
+
+    assert page.texts("p", class_="corrected") == [
+        "Including results for glaciers (you typed glaciars). Search only for “glaciars”"
+    ]
+    assert page.links(href="/?q=glaciars&provider=Green+Wire&typos=false") == [
+        ("Search only for “glaciars”", "/?q=glaciars&provider=Green+Wire&typos=false")
+    ]
+
+
 def test_did_you_mean_links_to_the_corrected_search(client):
-    page = get(client, "/?q=solr&provider=Green+Wire")
+    page = get(client, "/?q=solr&provider=Green+Wire&typos=false")
 
     # once in "Did you mean", once in the empty state's suggestions
-    assert page.links(href="/?provider=Green+Wire&q=solar") == [("solar", "/?provider=Green+Wire&q=solar")] * 2
+    assert (
+        page.links(href="/?provider=Green+Wire&typos=false&q=solar")
+        == [("solar", "/?provider=Green+Wire&typos=false&q=solar")] * 2
+    )
     assert page.texts("p", class_="did-you-mean") == ["Did you mean solar?"]
 
 

@@ -152,9 +152,13 @@ def server_environment() -> dict[str, str]:
     return env
 
 
-def start_server(corpus: Path, index: Path, workdir: Path, *extra: str) -> Iterator[Server]:
-    """Run ``python -m searchsvc serve`` on a free port until /readyz answers; stop it afterwards."""
+def start_server(corpus: Path, index: Path, workdir: Path, *extra: str, workers: str | None = "1") -> Iterator[Server]:
+    """Run ``python -m searchsvc serve`` on a free port until /readyz answers; stop it afterwards.
+    One worker unless ``extra`` or ``workers`` asks for more (the default, one per usable core,
+    depends on the machine); ``workers=None`` leaves the flag out."""
     port = free_port()
+    if workers is not None and "--workers" not in extra:
+        extra = ("--workers", workers, *extra)
     output = workdir / f"server-{port}.log"
     command = [
         sys.executable,

@@ -32,8 +32,9 @@ def _check(settings) -> str:
     return name
 
 
-def open_search(settings) -> SearchEngine:
-    """The search side of the engine ``settings.engine`` names."""
+def open_search(settings, one_shot: bool = False) -> SearchEngine:
+    """The search side of the engine ``settings.engine`` names; ``one_shot`` for a command that
+    searches once (the Whoosh engine then skips building what only later queries could use)."""
     from searchsvc.engine.limits import QueryLimits
     from searchsvc.engine.ranking import RankingModel
 
@@ -44,7 +45,7 @@ def open_search(settings) -> SearchEngine:
         return OpenSearchEngine(settings, ranking, limits)
     from searchsvc.engine.whoosh_engine.search import WhooshEngine
 
-    return WhooshEngine(settings.index_dir, ranking, limits)
+    return WhooshEngine(settings.index_dir, ranking, limits, warm=not one_shot)
 
 
 def open_builder(settings) -> Builder:

@@ -108,6 +108,15 @@ class Facet:
     more: bool = False  # more values exist than were listed
 
 
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """A query word typed as no (or hardly any) article spells it, and the known words it also
+    matched (typo tolerance: searchsvc.typo_tolerance has the rules)."""
+
+    word: str  # as typed, lower-case
+    matched: tuple[str, ...]  # the known words, fewest edits first
+
+
 @dataclass(slots=True)
 class ResultPage:
     """One page of results: ``total`` counts every (collapsed) match, ``hits`` the page asked for."""
@@ -120,12 +129,19 @@ class ResultPage:
     view: str  # the name of the view that answered
     words: list[str]  # the analysed words the query looked for
     folded: int = 0  # syndicated copies folded into the hits (total + folded = articles matched)
+    corrections: list[Correction] = field(default_factory=list)  # misspelt words and what they matched
 
 
 @dataclass(frozen=True, slots=True)
 class Suggestion:
+    """An autocomplete suggestion. A word (a word or phrase of titles) goes into the search box; a
+    topic or provider name is a filter: choosing it searches ``query`` (the typed words before the
+    name) under ``filter`` (request parameter -> values, as the page's facets set them)."""
+
     text: str
     kind: str  # "topic", "provider" or "word"
+    filter: dict[str, list[str]] | None = field(default=None, hash=False)
+    query: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +194,31 @@ class SearchEngine(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    def export(self, request: SearchRequest, view: View | None = None, limit: int | None = None) -> ResultStream:
+        """Every result of ``request`` (at most ``limit``), in the order, with the filters,
+        collapse and relaxed matching of ``search`` (no facets, no highlights, no suggestion).
+        The matching runs now, under the search time budget, so the total is known before the
+        first hit; the hits are read as they are consumed, in bounded memory."""
+        ...
+
+
+@dataclass(slots=True)
+class ResultStream:
+    """Every result of a request, streamed (an export): ``total`` and ``folded`` count as a
+    ResultPage's do; ``hits`` yields them in result order, reading the articles as it goes.
+    ``close()`` releases what the reading holds (reading to the end releases it too)."""
+
+    total: int
+    hits: Iterator[Hit]
+    relaxed: bool
+    view: str
+    folded: int = 0
+
+    def close(self) -> None:
+        close = getattr(self.hits, "close", None)
+        if close is not None:
+            close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,8 @@ class QueryLimits:
     max_query_terms: int = 256
     max_prefix_terms: int = 2000
     max_filter_values: int = 100
+    typo_tolerance: bool = True  # rare or unknown words also match known words an edit or two away
+    typo_candidates: int = 8  # at most this many known words per misspelt query word
 
     @classmethod
     def from_settings(cls, settings) -> QueryLimits:
@@ -28,6 +30,8 @@ class QueryLimits:
             max_query_terms=settings.max_query_terms,
             max_prefix_terms=settings.max_prefix_terms,
             max_filter_values=settings.max_filter_values,
+            typo_tolerance=settings.typo_tolerance,
+            typo_candidates=settings.typo_candidates,
         )
 
 

@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, test_config: Mapping[str, Any] 
     from searchsvc.reindex import Reindexer
     from searchsvc.search import SearchService
     from searchsvc.web import admin, api, errors, http, metrics, views
+    from searchsvc.web.export import blueprint as export_blueprint
 
     overrides = dict(test_config or {})
     flask_config = {key: overrides.pop(key) for key in list(overrides) if key.isupper()}
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, test_config: Mapping[str, Any] 
     app.extensions["searchsvc.reindexer"] = Reindexer(settings)
 
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(export_blueprint)  # /api/export.csv, /api/export.jsonl
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(views.blueprint)
     errors.register(app)

@@ -87,7 +87,14 @@ def suggest():
             )
         limit = int(raw)
     suggestions = service().suggest(one_param("q"), limit)
-    return jsonify({"ok": True, "suggestions": [{"text": s.text, "kind": s.kind} for s in suggestions]})
+    return jsonify({"ok": True, "suggestions": [_suggestion(s) for s in suggestions]})
+
+
+def _suggestion(s) -> dict:
+    """A word as its text; a topic or provider with the filter it sets and the query kept beside it."""
+    if s.filter is None:
+        return {"text": s.text, "kind": s.kind}
+    return {"text": s.text, "kind": s.kind, "filter": s.filter, "q": s.query or ""}
 
 
 @blueprint.get("/api/stats")

@@ -9,7 +9,8 @@ from __future__ import annotations
 from searchsvc import __version__
 from searchsvc.config import Settings
 from searchsvc.request import FACETS, MAX_PAGE, MAX_QUERY_LENGTH, SORTS
-from searchsvc.web.openapi_schemas import BOOL, ID, SCHEMAS, STR, ref
+from searchsvc.web.openapi_schemas import SCHEMAS
+from searchsvc.web.openapi_types import BOOL, ID, STR, ref
 
 DATE_PATTERN = r"^(?!0000)\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 SUGGEST_LIMIT_MAX = 50
@@ -111,6 +112,13 @@ def search_parameters(settings: Settings) -> list[dict]:
             {**BOOL, "default": settings.collapse},
             "Fold syndicated copies of one story into one hit (default: the collapse setting).",
         ),
+        _param(
+            "typos",
+            {**BOOL, "default": settings.typo_tolerance},
+            "Let a rare or unknown word of 5+ letters also match known words 1 edit away (2 edits from "
+            "9 letters), ranked below the words as typed; false searches the words only as typed "
+            "(default: the typo_tolerance setting).",
+        ),
     ]
 
 
@@ -168,6 +176,67 @@ def admin_reindex() -> dict:
     }
 
 
+def export_path(settings: Settings, fmt: str) -> dict:
+    """/api/export.csv and /api/export.jsonl: /api/search's parameters less the page and facet
+    ones, and limit."""
+    from searchsvc.web.export import NOT_FOR_EXPORTS
+
+    cap = settings.export_max_rows
+    limit = {"type": "integer", "minimum": 1, **({"maximum": cap} if cap else {})}
+    parameters = [p for p in search_parameters(settings) if p["name"] not in NOT_FOR_EXPORTS]
+    about = "Only the first N results, in result order. Not set: every result"
+    if cap:
+        about += f"; a search with more than the export_max_rows setting ({cap:,}) is refused (400) instead"
+    parameters.append(_param("limit", limit, about + "."))
+    if fmt == "csv":
+        body = {
+            "text/csv": {
+                "schema": {
+                    **STR,
+                    "description": "UTF-8, a header row, CRLF line ends (RFC 4180). Columns: id, title, excerpt, "
+                    "url, provider, domain, published, topics (joined with '; '), category, type, quality, score, "
+                    "duplicates. A text cell starting with =, +, -, @, tab or CR gets a leading apostrophe, so "
+                    "that a spreadsheet shows it as text rather than running it as a formula.",
+                }
+            }
+        }
+    else:
+        body = {"application/x-ndjson": {"schema": ref("ExportRow")}}
+    count = {**STR, "pattern": r"^\d+$"}
+    headers = {
+        "Content-Disposition": {
+            "description": "attachment, named searchsvc-<query words>-<date, UTC>." + fmt + ".",
+            "schema": STR,
+        },
+        "X-Export-Total": {"description": "Results of the search (as /api/search's total).", "schema": count},
+        "X-Export-Rows": {"description": "Rows the file holds: the total, or limit when smaller.", "schema": count},
+        "X-Export-Relaxed": {
+            "description": "true when some rows match only some of the words (as /api/search's relaxed).",
+            "schema": {**STR, "enum": ["true", "false"]},
+        },
+        "X-Export-Generation": {"description": "The index generation the rows come from.", "schema": STR},
+    }
+    what = "CSV" if fmt == "csv" else "JSON Lines (one ExportRow object a line)"
+    return {
+        "get": {
+            "summary": f"Every result of a search as {'CSV' if fmt == 'csv' else 'JSON Lines'}, streamed.",
+            "description": "The rows are the search's results in its order, with its filters and collapse; no "
+            "facets, no highlights. The search runs before the answer starts: its errors are JSON like "
+            "/api/search's. An error while the rows stream (the index went away) cuts the answer short: "
+            "X-Export-Rows tells whether a file is whole.",
+            "parameters": parameters,
+            "responses": {
+                "200": {"description": f"Every result as {what}.", "headers": headers, "content": body},
+                "400": _json(
+                    "Error", "A parameter cannot be used, or the search has more results than an export may hold."
+                ),
+                "503": ERRORS["503"],
+                "500": ERRORS["500"],
+            },
+        }
+    }
+
+
 def _articles() -> tuple[dict, dict]:
     """/api/articles/{id} and /api/article?id=..."""
     not_found = _json("Error", "No article has this id.")
@@ -209,6 +278,8 @@ def spec(settings: Settings) -> dict:
             "/api/search": _get(
                 "Search articles.", _json("SearchResults", "One page of hits with facets."), search_parameters(settings)
             ),
+            "/api/export.csv": export_path(settings, "csv"),
+            "/api/export.jsonl": export_path(settings, "jsonl"),
             "/api/articles/{id}": article,
             "/api/article": by_query,
             "/api/suggest": _get(

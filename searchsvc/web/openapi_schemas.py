@@ -6,43 +6,7 @@ from __future__ import annotations
 
 from searchsvc.request import MAX_PAGE, SORTS
 from searchsvc.stats import PUBLIC_LIST_LIMIT
-
-STR = {"type": "string"}
-INT = {"type": "integer"}
-BOOL = {"type": "boolean"}
-NUM = {"type": "number"}
-DATE = {"type": "string", "format": "date"}
-DATE_TIME = {"type": "string", "format": "date-time"}
-STRINGS = {"type": "array", "items": STR}
-# an article id: its URL, or for an article without one its file's path in its source folder
-ID = {"type": "string", "minLength": 1, "pattern": r"\S"}
-
-
-def ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def obj(properties: dict, optional: tuple[str, ...] = ()) -> dict:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": [name for name in properties if name not in optional],
-        "additionalProperties": False,
-    }
-
-
-def nullable(schema: dict) -> dict:
-    return {**schema, "nullable": True}
-
-
-def said(schema: dict, description: str) -> dict:
-    """``schema`` with its description."""
-    return {**schema, "description": description}
-
-
-def ok(value: bool) -> dict:
-    return said({"type": "boolean", "enum": [value]}, f"Always {str(value).lower()} in this answer.")
-
+from searchsvc.web.openapi_types import BOOL, DATE, DATE_TIME, INT, NUM, STR, STRINGS, nullable, obj, ok, ref, said
 
 GENERATION = said(STR, "The index generation that answered, such as gen-000001.")
 
@@ -71,6 +35,10 @@ HIT = obj(
         "related_ids": said(STRINGS, "The ids of the articles this one lists as related."),
     }
 )
+EXPORT_ROW = {
+    **obj({name: prop for name, prop in HIT["properties"].items() if name != "highlights"}),
+    "description": "One line of a JSON Lines export: a Hit without highlights.",
+}
 FACET_VALUE = obj(
     {
         "value": said(STR, "The value, such as a provider's name, or for the date facet a day, month or year."),
@@ -91,6 +59,12 @@ FACET = obj(
         "values": said({"type": "array", "items": ref("FacetValue")}, "The values listed (at most facet_size)."),
     }
 )
+CORRECTION = obj(
+    {
+        "word": said(STR, "A query word as typed (lower-case) that no or hardly any article holds."),
+        "matched": said(STRINGS, "The known words it also matched, fewest edits first."),
+    }
+)
 QUERY = obj(
     {
         "q": said(STR, "The query text, trimmed; empty when nothing was searched for."),
@@ -104,6 +78,7 @@ QUERY = obj(
         "to": said(nullable(DATE), "The last day included; null when not set."),
         "sort": said({"type": "string", "enum": list(SORTS)}, "The order of the hits."),
         "collapse": said(BOOL, "True when syndicated copies are folded into one hit."),
+        "typos": said(BOOL, "True when misspelt words may also match known words (typo tolerance)."),
     }
 )
 RESULTS = obj(
@@ -127,6 +102,11 @@ RESULTS = obj(
         },
         "suggestion": said(nullable(STR), "Did you mean: a respelling of the query that matches more; null if none."),
         "relaxed": said(BOOL, "True when some hits match only some of the words (no hit matched them all)."),
+        "corrections": said(
+            {"type": "array", "items": ref("Correction")},
+            "The query's misspelt words (rare or unknown, 5+ letters) and the known words each also "
+            "matched; hits holding the words as typed rank first. Empty when none.",
+        ),
         "took_ms": said(NUM, "Time the search took on the server, in milliseconds."),
         "generation": GENERATION,
     }
@@ -157,20 +137,26 @@ ARTICLE = obj(
         "related": said({"type": "array", "items": ref("Hit")}, "Articles like it, its own related entries first."),
     }
 )
+NAME_ONLY = "Topics and providers only: "
+SUGGESTION = obj(
+    {
+        "text": said(STR, "A word or word pair of titles, spelt as most spell it, for the search box; or a name."),
+        "kind": said({"type": "string"}, "Where it comes from: topic, provider or word."),
+        "filter": said(
+            {"type": "object", "additionalProperties": STRINGS},
+            NAME_ONLY + 'the filter choosing it sets: request parameter -> values ({"provider": ["BBC News"]}).',
+        ),
+        "q": said(STR, NAME_ONLY + "the query to search under the filter: the typed words before the name."),
+    },
+    optional=("filter", "q"),
+)
 SUGGESTIONS = obj(
     {
         "ok": ok(True),
         "suggestions": said(
-            {
-                "type": "array",
-                "items": obj(
-                    {
-                        "text": said(STR, "The completion, to put in the search box."),
-                        "kind": said({"type": "string"}, "Where it comes from: topic, provider or word."),
-                    }
-                ),
-            },
-            "Completions of the text, at most limit of them.",
+            {"type": "array", "items": SUGGESTION},
+            "Completions of the text, at most limit: topics and providers (at most half when there are words), "
+            "then words, the most frequent first.",
         ),
     }
 )
@@ -298,8 +284,10 @@ READY = obj(
 SCHEMAS = {
     "SearchResults": RESULTS,
     "Hit": HIT,
+    "ExportRow": EXPORT_ROW,
     "Facet": FACET,
     "FacetValue": FACET_VALUE,
+    "Correction": CORRECTION,
     "Article": ARTICLE,
     "Suggestions": SUGGESTIONS,
     "Stats": STATS,

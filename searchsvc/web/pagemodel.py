@@ -79,6 +79,7 @@ class SearchPage:
     previous: str = ""
     next: str = ""
     suggestion_href: str = ""
+    exact_href: str = ""  # the same search without typo tolerance, when it corrected words
     first_page: str = ""
 
     @property
@@ -121,6 +122,8 @@ def build_page(results: SearchResults, facet_size: int) -> SearchPage:
     _pagination(page, min(results.pages, MAX_PAGE))
     if results.suggestion:
         page.suggestion_href = href(replaced(without(params, "q"), q=results.suggestion))
+    if results.corrections:
+        page.exact_href = href(replaced(without(params, "page"), typos="false"))
     page.first_page = href(without(params, "page"))
     return page
 

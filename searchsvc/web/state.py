@@ -36,6 +36,7 @@ def search_request(strict: bool = True) -> SearchRequest:
         facet_size=config.facet_size,
         collapse=config.collapse,
         strict=strict,
+        typos=config.typo_tolerance,
     )
 
 

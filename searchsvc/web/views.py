@@ -98,6 +98,7 @@ def _parse(args: dict[str, list[str]]) -> SearchRequest:
         facet_size=config.facet_size,
         collapse=config.collapse,
         strict=False,
+        typos=config.typo_tolerance,
     )
 
 

@@ -104,14 +104,18 @@ def test_suggestions_and_did_you_mean_follow_the_published_view(small):
     after = wait_for_new_view(engine, before.name)
 
     assert after.name != before.name
-    assert engine.suggest("hover") == [Suggestion("Hovercraft", "topic")]
-    assert search(engine, after, q="hovercaft").suggestion == "hovercraft"
+    assert engine.suggest("hover") == [
+        Suggestion("Hovercraft", "topic", {"topic": ["Hovercraft"]}, ""),
+        Suggestion("Hovercraft beat", "word"),
+    ]
+    assert search(engine, after, q="hovercaft", typos="false").suggestion == "hovercraft"
+    assert [c.matched for c in search(engine, after, q="hovercaft").corrections] == [("hovercraft",)]
 
 
 def test_suggest_forgets_the_words_only_a_deleted_article_held(small):
     index, engine = small
     before = engine.view()
-    assert engine.suggest("ferr") == [Suggestion("ferries", "word")]
+    assert engine.suggest("ferr") == [Suggestion("Ferries", "word"), Suggestion("Ferries cross", "word")]
 
     change_files(index)
     index.build()

@@ -13,14 +13,28 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from searchsvc.analysis import ANALYSIS_VERSION
 from searchsvc.engine.interface import BuildState
 from searchsvc.engine.opensearch_engine import state as names
 from searchsvc.engine.opensearch_engine.bulk import apply_stories, bulk_write, fetch_keys
 from searchsvc.engine.opensearch_engine.connection import Cluster
-from searchsvc.engine.opensearch_engine.mapping import check_replicas, doc_id, document, index_body, replica_settings
+from searchsvc.engine.opensearch_engine.mapping import (
+    analysis_version,
+    check_replicas,
+    doc_id,
+    document,
+    index_body,
+    replica_settings,
+)
 from searchsvc.engine.opensearch_engine.stories import of_articles
 from searchsvc.engine.ranking import RankingModel
 from searchsvc.errors import EngineUnavailable
+
+# why a build asked for as an update rebuilds everything (a line of its report's warnings)
+OUTDATED_ANALYSIS = (
+    'The index was built with older text analysis (words split at apostrophes, so "d\'Or" was not '
+    "found): rebuilt in full."
+)
 
 
 def current_view(cluster: Cluster) -> str | None:
@@ -36,6 +50,16 @@ class OpenSearchBuild:
         self.ranking = ranking
         self.current = current_view(cluster)
         self.full = full or self.current is None
+        self.warnings: list[str] = []
+        if not self.full:
+            with cluster.errors("reading the current index's mappings", self.current):
+                found = cluster.client.indices.get_mapping(index=self.current)
+            mappings = found[self.current]["mappings"]
+            if analysis_version(mappings) < ANALYSIS_VERSION or "phrases" not in mappings.get("properties", {}):
+                # a clone keeps its analyzers and its (strict) fields: an index made with older
+                # rules, or before autocomplete's phrases field, is rebuilt instead
+                self.full = True
+                self.warnings.append(OUTDATED_ANALYSIS)
         self.name = names.new_view_name(cluster.prefix)
         self._created = False
         self._deletes: list[str] = []

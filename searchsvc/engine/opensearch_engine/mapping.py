@@ -1,10 +1,11 @@
 """The index's settings and mappings, and the document of one article.
 
-The analysis is the Whoosh engine's (searchsvc.analysis): words are runs of letters and digits,
-lower-cased, accent-folded, the same short English stop list dropped, words over 64 characters
-dropped, stemmed with Snowball English (Porter2). Each ranked field has BM25 with the ranking
-model's k1 and its own b. Facet values are keywords, with a lower-cased, accent-folded sub-field
-for the filters (which match case-insensitively).
+The analysis is the Whoosh engine's (searchsvc.analysis): words are runs of letters and digits
+(an apostrophe between two of them joins them: a possessive or contraction ending is cut, other
+apostrophes removed, "d'Or" is "dor"), lower-cased, accent-folded, the same short English stop
+list dropped, words over 64 characters dropped, stemmed with Snowball English (Porter2). Each
+ranked field has BM25 with the ranking model's k1 and its own b. Facet values are keywords, with a
+lower-cased, accent-folded sub-field for the filters (which match case-insensitively).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from searchsvc.analysis import MAX_TOKEN_LENGTH, STOP_WORDS, analyse_plain
+from searchsvc.analysis import ANALYSIS_VERSION, APOSTROPHES, CLITICS, MAX_TOKEN_LENGTH, STOP_WORDS, analyse_plain
+from searchsvc.autocomplete import phrase_terms
 from searchsvc.engine.ranking import RankingModel
 
 # the user's field names (query language, ranking model) -> the mapping's fields
@@ -34,12 +36,35 @@ FACET_FIELDS = {
     "category": ("category", "category.folded"),
     "type": ("type", "type.folded"),
 }
+# autocomplete's phrases of the title (searchsvc.autocomplete.phrase_terms: "covid vaccine\x1fCOVID
+# vaccine"), counted by a terms aggregation: some 15 terms an article, most shared between articles
+PHRASES_FIELD = {"type": "keyword", "ignore_above": 1024}
 # positions between the values of a many-valued field: no phrase spans two topics
 VALUE_GAP = 100
 # characters of each end of a body kept beside it, to tell whether a fragment starts or ends it
 BODY_ENDS = 400
 # the longest body the highlighter analyses (files are at most max_file_bytes)
 MAX_ANALYSED_OFFSET = 6_000_000
+# analysis.join_apostrophes as character filters, before the text is split into words (with
+# offsets kept, so a highlight marks "d'Or" and "Trump's" whole, as the Whoosh engine does):
+# first a possessive or contraction ending after a letter, where no letter follows ("Trump's");
+# then every apostrophe between letters, and U+02BC (a letter itself) anywhere ("d'Or" -> "dOr").
+# Java's \w (UNICODE_CHARACTER_CLASS) is Python's \w here; the endings are matched in either
+# case letter by letter, as Python's lower() makes exactly those letters of them.
+_JOINING = APOSTROPHES.replace("\u02bc", "")
+_ENDINGS = "|".join("".join(f"[{c}{c.upper()}]" for c in clitic) for clitic in CLITICS)
+APOSTROPHE_CHAR_FILTERS = {
+    "searchsvc_clitics": {
+        "type": "pattern_replace",
+        "pattern": rf"(?U)(?<=\w)[{APOSTROPHES}](?:{_ENDINGS})(?!\w|[{_JOINING}]\w)",
+        "replacement": "",
+    },
+    "searchsvc_apostrophes": {
+        "type": "pattern_replace",
+        "pattern": rf"(?U)\u02bc|(?<=\w)[{_JOINING}](?=\w)",
+        "replacement": "",
+    },
+}
 
 
 @cache
@@ -72,11 +97,12 @@ def index_body(ranking: RankingModel, shards: int, replicas: str) -> dict:
             # them are adjacent, as the Whoosh engine numbers them ("Alia and Ranbir" holds the
             # phrase "alia ranbir"); a stop filter would leave a gap in the positions
             "char_filter": {
+                **APOSTROPHE_CHAR_FILTERS,
                 "searchsvc_stop_words": {
                     "type": "pattern_replace",
                     "pattern": r"(?iU)\b(?:" + "|".join(sorted(STOP_WORDS, key=len, reverse=True)) + r")\b",
                     "replacement": " ",
-                }
+                },
             },
             "tokenizer": {"words": {"type": "pattern", "pattern": r"\W+", "flags": "UNICODE_CHARACTER_CLASS"}},
             "filter": {
@@ -88,7 +114,7 @@ def index_body(ranking: RankingModel, shards: int, replicas: str) -> dict:
             "analyzer": {
                 "searchsvc_text": {
                     "type": "custom",
-                    "char_filter": ["searchsvc_stop_words"],
+                    "char_filter": [*APOSTROPHE_CHAR_FILTERS, "searchsvc_stop_words"],
                     "tokenizer": "words",
                     "filter": [
                         "lowercase",
@@ -101,6 +127,7 @@ def index_body(ranking: RankingModel, shards: int, replicas: str) -> dict:
                 },
                 "searchsvc_plain": {
                     "type": "custom",
+                    "char_filter": [*APOSTROPHE_CHAR_FILTERS],
                     "tokenizer": "words",
                     "filter": ["lowercase", "asciifolding", "searchsvc_length"],
                 },
@@ -137,6 +164,7 @@ def index_body(ranking: RankingModel, shards: int, replicas: str) -> dict:
         "category": facet(),
         "type": facet(),
         "words": {"type": "keyword", "ignore_above": MAX_TOKEN_LENGTH},
+        "phrases": PHRASES_FIELD,
         "published_at": {"type": "date"},
         "published": {"type": "boolean"},
         "quality": {"type": "integer"},
@@ -147,7 +175,15 @@ def index_body(ranking: RankingModel, shards: int, replicas: str) -> dict:
         "syndicated": {"type": "boolean"},
         "shown": {"type": "object", "enabled": False},
     }
-    return {"settings": {"index": settings}, "mappings": {"dynamic": "strict", "properties": properties}}
+    # _meta: the analysis rules the index was built with (a _clone keeps them with its analyzers)
+    mappings = {"_meta": {"analysis_version": ANALYSIS_VERSION}, "dynamic": "strict", "properties": properties}
+    return {"settings": {"index": settings}, "mappings": mappings}
+
+
+def analysis_version(mappings: dict) -> int:
+    """The analysis rules (analysis.ANALYSIS_VERSION) an index's mappings record: 1 for an index
+    created before they were recorded (it keeps analysing with its own rules until a full build)."""
+    return int((mappings.get("_meta") or {}).get("analysis_version", 1))
 
 
 def replica_settings(replicas: str) -> dict:
@@ -185,6 +221,7 @@ def document(article) -> dict:
         "category": article.category or None,
         "type": article.type or None,
         "words": list(words),
+        "phrases": phrase_terms(article.title),  # autocomplete's words and pairs of the title
         "published_at": published_at,
         "published": article.published,
         "quality": article.quality,

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, replace
 
 from searchsvc import query_language as ql
+from searchsvc.analysis import analyse_term
 from searchsvc.engine.interface import Hit, IndexSummary, ResultPage, Suggestion
 from searchsvc.engine.limits import QueryLimits, too_slow
 from searchsvc.engine.opensearch_engine import request_body as rb
@@ -18,27 +19,22 @@ from searchsvc.engine.opensearch_engine.mapping import doc_id
 from searchsvc.engine.opensearch_engine.query_dsl import MATCH_ALL, Translator, plain_words
 from searchsvc.engine.opensearch_engine.related import more_like_this
 from searchsvc.engine.opensearch_engine.results import facets_of, hit_of
+from searchsvc.engine.opensearch_engine.scoring import COMPLETE_BONUS, SCORE_SCRIPT, tiered
 from searchsvc.engine.opensearch_engine.suggestions import check_prefixes, completions, did_you_mean
+from searchsvc.engine.opensearch_engine.typos import (
+    EDIT_BONUS,
+    TolerantTranslator,
+    TypoLookup,
+    corrections_of,
+)
 from searchsvc.engine.ranking import RankingModel
 from searchsvc.errors import IndexNotFoundError
 from searchsvc.request import check_filter_values
+from searchsvc.typo_tolerance import applies_to as typos_apply
+from searchsvc.typo_tolerance import tolerant_words
 
 CHECK_INTERVAL = 0.5
 SUGGEST_BELOW = 3
-# added to the score of an article holding every word of a short relaxed query, so that it ranks
-# above those holding only some (and taken off again before the score is shown)
-COMPLETE_BONUS = 100_000.0
-SCORE_SCRIPT = """
-double boost = 1.0;
-if (params.rw > 0 && doc['published_at'].size() != 0) {
-  double age = Math.max(params.newest - doc['published_at'].value.toInstant().toEpochMilli(), 0) / 86400000.0;
-  boost += params.rw * Math.pow(2, -age / params.half);
-}
-if (params.qw > 0 && params.qscale > 0 && doc['quality'].size() != 0) {
-  boost += params.qw * Math.min(Math.max(doc['quality'].value / params.qscale, 0.0), 1.0);
-}
-return _score * boost;
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +55,7 @@ class OpenSearchEngine:
         self.ranking = ranking
         self.limits = limits
         self.translator = Translator(ranking)
+        self.typos = TypoLookup(self.cluster, limits)
         self._views: dict[str, IndexView] = {}
         self._current: tuple[float, IndexView] | None = None
         self._lock = threading.Lock()
@@ -117,14 +114,15 @@ class OpenSearchEngine:
             check_prefixes(self.cluster, v.name, node, self.limits.max_prefix_terms)
         has_query = node is not None
         clauses = rb.filter_clauses(request)
-        strict = self.translator.query(node) if has_query else MATCH_ALL
+        translator, corrections, tiers = self.typo_tolerant(request, v, node)
+        strict = translator.query(node) if has_query else MATCH_ALL
         scored = strict
         if has_query and request.sort == "relevance":
-            bonus = self.translator.proximity(plain_words(node))
+            bonus = translator.proximity(plain_words(node))
             if bonus:
                 scored = {"bool": {"must": [strict], "should": bonus}}
         used_query = strict
-        response = self._run(v, request, self._scored(scored, v, has_query), clauses, has_query)
+        response = self._run(v, request, tiered(self._scored(scored, v, has_query), tiers), clauses, has_query)
         matched_all = response["hits"]["total"]["value"]
         relaxed = False
         complete_bonus = False
@@ -134,7 +132,7 @@ class OpenSearchEngine:
             short = len(words) <= self.ranking.and_like_words
             if not short:
                 words = ql.content_words(words)
-            loose = self._scored(self.translator.relaxed(words, required, excluded), v, True)
+            loose = tiered(self._scored(translator.relaxed(words, required, excluded), v, True), tiers)
             if short:
                 loose = {
                     "bool": {
@@ -145,12 +143,12 @@ class OpenSearchEngine:
             wider = self._run(v, request, loose, clauses, True)
             if wider["hits"]["total"]["value"] > matched_all:
                 response, relaxed, complete_bonus = wider, True, short
-                used_query = self.translator.relaxed(words, required, excluded)
+                used_query = translator.relaxed(words, required, excluded)
         total, folded = self._totals(request, response)
         copies = self._copies(v, request, used_query, clauses, response["hits"]["hits"])
-        hits = [self._hit(found, complete_bonus, copies) for found in response["hits"]["hits"]]
+        hits = [self._hit(found, complete_bonus, copies, bool(tiers)) for found in response["hits"]["hits"]]
         suggestion = None
-        if has_query and (total < SUGGEST_BELOW or relaxed):
+        if has_query and not corrections and (total < SUGGEST_BELOW or relaxed):
             suggestion = did_you_mean(self, v, request, matched_all if relaxed else total)
         return ResultPage(
             total=total,
@@ -159,9 +157,32 @@ class OpenSearchEngine:
             suggestion=suggestion,
             relaxed=relaxed,
             view=v.name,
-            words=sorted({term for _, term in ql.query_words(node)}) if has_query else [],
+            words=sorted({term for _, term in ql.query_words(node)} | _corrected_terms(corrections))
+            if has_query
+            else [],
             folded=folded,
+            corrections=corrections,
         )
+
+    def typo_tolerant(self, request, v: IndexView, node) -> tuple[Translator, list, list[dict]]:
+        """The translator of a search (one whose misspelt words also match their corrections,
+        when typo tolerance applies and found some), the corrections, and the edit bonuses that
+        rank articles holding the words as typed first (typos.py)."""
+        if (
+            node is None
+            or not request.typos
+            or not self.limits.typo_tolerance
+            or self.limits.typo_candidates <= 0
+            or not typos_apply(request.q)
+        ):
+            return self.translator, [], []
+        tolerant = tolerant_words(node)
+        found = self.typos.corrections(v, tolerant) if tolerant else {}
+        if not found:
+            return self.translator, [], []
+        translator = TolerantTranslator(self.ranking, found)
+        tiers = translator.edit_tiers(node) if request.sort == "relevance" else []
+        return translator, corrections_of(tolerant, found), tiers
 
     def _scored(self, query: dict, v: IndexView, has_query: bool) -> dict:
         """``query`` with the bounded recency and quality boosts of the ranking model."""
@@ -228,10 +249,12 @@ class OpenSearchEngine:
         found = search_all_shards(self.cluster, v.name, body, self._request_timeout(), "counting syndicated copies")
         return {b["key"]: int(b["doc_count"]) for b in found["aggregations"]["copies"]["buckets"]}
 
-    def _hit(self, found: dict, complete_bonus: bool, copies: dict[str, int]) -> Hit:
+    def _hit(self, found: dict, complete_bonus: bool, copies: dict[str, int], tiered: bool = False) -> Hit:
         score = found.get("_score") or 0.0
         if complete_bonus and score >= COMPLETE_BONUS:
             score -= COMPLETE_BONUS
+        if tiered:
+            score %= EDIT_BONUS
         matches = copies.get((found.get("_source") or {}).get("story"), 1)
         return hit_of(found, score, max(matches - 1, 0))
 
@@ -274,3 +297,14 @@ class OpenSearchEngine:
 
     def close(self) -> None:
         self.cluster.close()
+
+    # -- export ------------------------------------------------------------------------------
+    def export(self, request, view: IndexView | None = None, limit: int | None = None):
+        """Every result of ``request`` as a ResultStream (opensearch_engine/export.py)."""
+        from searchsvc.engine.opensearch_engine.export import export_results
+
+        return export_results(self, request, view, limit)
+
+
+def _corrected_terms(corrections) -> set[str]:
+    return {analyse_term(word) for c in corrections for word in c.matched} - {""}

@@ -1,4 +1,4 @@
-"""Autocomplete (topics, providers, then title words), did-you-mean (the term suggester over the
+"""Autocomplete (topics and providers as filters, then title words and pairs), did-you-mean (the term suggester over the
 index's own title and topic words, kept only when the respelling finds more under the same
 filters), and the prefix expansion limit."""
 
@@ -8,6 +8,16 @@ import re
 
 from searchsvc import query_language as ql
 from searchsvc.analysis import fold
+from searchsvc.autocomplete import (
+    CANDIDATES,
+    SEPARATOR,
+    merged,
+    name_suffixes,
+    name_suggestion,
+    phrase_suggestions,
+    rank_phrases,
+    typed_prefix,
+)
 from searchsvc.engine.interface import Suggestion
 from searchsvc.engine.limits import too_many_prefix_words
 from searchsvc.engine.opensearch_engine.mapping import SEARCH_FIELDS, TEXT_FIELDS
@@ -15,6 +25,9 @@ from searchsvc.engine.opensearch_engine.request_body import filter_clauses
 from searchsvc.query_terms import indexed_prefix
 
 SUGGEST_MAX_WORDS = 6
+# articles a shard reads the phrases of at most, per completion: a prefix of a letter or two is
+# under most titles, and its counts come from this many of them (a longer prefix counts them all)
+SAMPLE_DOCS = 20_000
 MAX_WORD_LENGTH = 24
 _TERM = re.compile(r"(?:^|[\s(+])([\w.]+):(\S+?)(?=[\s)]|\^|$)")
 
@@ -25,63 +38,83 @@ def _regex_literal(text: str) -> str:
 
 
 def completions(client, index: str, prefix: str, limit: int = 10) -> list[Suggestion]:
-    """Completions of ``prefix``: topics and providers any of whose words start with it, then the
-    last word completed from title and topic words (most frequent first), keeping the words before it."""
-    text = prefix.strip()
-    if not text or limit <= 0:
+    """Topics and providers (each a filter) a word of whose name the typed words start, then the
+    words and word pairs of titles that complete ``prefix``, the most frequent first (the rules:
+    searchsvc.autocomplete), in one search: a terms aggregation of the ``phrases`` field under the
+    typed key (over at most SAMPLE_DOCS articles a shard), one of names per typed-word suffix."""
+    if not prefix.strip() or limit <= 0:
         return []
-    head, _, last = text.rpartition(" ")
-    needle = fold(text)
-    any_word = f"(.*[^a-z0-9])?{_regex_literal(needle)}.*"
+    typed = typed_prefix(prefix)
+    suffixes = name_suffixes(prefix)
     aggs = {
-        kind: {
-            "terms": {
-                "field": f"{field}.folded",
-                "include": any_word,
-                "size": limit,
-                "order": [{"_count": "desc"}, {"_key": "asc"}],
-            },
-            "aggs": {"spelling": {"terms": {"field": field, "size": 1}}},
-        }
-        for kind, field in (("topic", "topics"), ("provider", "provider"))
+        f"{kind}{i}": _name_agg(field, needle, limit)
+        for i, (needle, _) in enumerate(suffixes)
+        for kind, field in _NAMES
     }
-    word = fold(last)
-    if word:
-        aggs["word"] = {
-            "terms": {
-                "field": "words",
-                "include": f"{_regex_literal(word)}.*",
-                "size": limit,
-                "order": [{"_count": "desc"}, {"_key": "asc"}],
-            }
+    if typed:
+        aggs["phrases"] = {
+            "filter": {"prefix": {"phrases": typed.key}},
+            "aggs": {"sample": {"sampler": {"shard_size": SAMPLE_DOCS}, "aggs": {"terms": _phrase_agg(typed.key)}}},
         }
-    query = {"match_all": {}}
-    if head.strip():
-        query = {"match": {"title": {"query": head, "operator": "and"}}}
-    body = {
-        "size": 0,
-        "query": {"match_all": {}},
-        "aggs": {"all": {"global": {}, "aggs": {k: aggs[k] for k in ("topic", "provider")}}},
+    found = client.search(index=index, body={"size": 0, "query": {"match_all": {}}, "aggs": aggs})["aggregations"]
+    rows = []
+    if typed:
+        for bucket in found["phrases"]["sample"]["terms"]["buckets"]:
+            key, _, spelling = bucket["key"].partition(SEPARATOR)
+            rows.append((key, spelling, bucket["doc_count"]))
+    phrases = phrase_suggestions(typed, rank_phrases(rows, limit)) if typed else []
+    # the last typed words alone are read as a name only when titles hold no phrase of them all
+    needles = [needle for needle, _ in suffixes]
+    names: list[Suggestion] = []
+    for needle, query in name_suffixes(prefix, whole_only=bool(phrases)):
+        i = needles.index(needle)
+        names = [name_suggestion(kind, _shown(b), query) for kind, _ in _NAMES for b in _buckets(found, kind, i)]
+        if names:
+            break
+    return merged(names, phrases, limit)
+
+
+_NAMES = (("topic", "topics"), ("provider", "provider"))
+
+
+def _name_agg(field: str, needle: str, limit: int) -> dict:
+    """The names of ``field`` a word of which starts with ``needle`` (folded), most frequent first,
+    each with its spellings (a name's most used spelling is the one shown)."""
+    any_word = f"(.*[^a-z0-9])?{_regex_literal(needle)}.*"
+    terms = {
+        "field": f"{field}.folded",
+        "include": any_word,
+        "size": limit,
+        "order": [{"_count": "desc"}, {"_key": "asc"}],
     }
-    if "word" in aggs:
-        body["aggs"]["matching"] = {"filter": query, "aggs": {"word": aggs["word"]}}
-    found = client.search(index=index, body=body)["aggregations"]
-    out: list[Suggestion] = []
-    seen: set[str] = set()
-    for kind in ("topic", "provider"):
-        for bucket in found["all"][kind]["buckets"]:
-            spelled = bucket["spelling"]["buckets"]
-            value = spelled[0]["key"] if spelled else bucket["key"]
-            if value.casefold() not in seen:
-                seen.add(value.casefold())
-                out.append(Suggestion(value, kind))
-    lead = (head + " ") if head else ""
-    for bucket in found.get("matching", {}).get("word", {}).get("buckets", []):
-        completion = lead + bucket["key"]
-        if completion.casefold() not in seen:
-            seen.add(completion.casefold())
-            out.append(Suggestion(completion, "word"))
-    return out[:limit]
+    spellings = {"terms": {"field": field, "size": 10, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+    return {
+        "filter": {"regexp": {f"{field}.folded": {"value": any_word}}},
+        "aggs": {"names": {"terms": terms, "aggs": {"spelling": spellings}}},
+    }
+
+
+def _phrase_agg(key: str) -> dict:
+    return {
+        "terms": {
+            "field": "phrases",
+            "include": f"{_regex_literal(key)}[^{SEPARATOR}]*{SEPARATOR}.*",
+            "size": 3 * CANDIDATES,  # (key, spelling) terms: a phrase may have a few spellings
+            "order": [{"_count": "desc"}, {"_key": "asc"}],
+        }
+    }
+
+
+def _buckets(found: dict, kind: str, i: int) -> list[dict]:
+    return found[f"{kind}{i}"]["names"]["buckets"]
+
+
+def _shown(bucket: dict) -> str:
+    """A name's most used spelling (of those its articles hold: a topic's articles hold others)."""
+    for spelled in bucket["spelling"]["buckets"]:
+        if fold(spelled["key"]) == bucket["key"]:
+            return spelled["key"]
+    return bucket["key"]
 
 
 def did_you_mean(engine, view, request, total: int) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 
+from searchsvc.analysis import ANALYSIS_VERSION
 from searchsvc.engine.interface import BuildState
 from searchsvc.engine.whoosh_engine import writer
 from searchsvc.engine.whoosh_engine.build_lock import BuildLock
@@ -29,11 +30,25 @@ from searchsvc.engine.whoosh_engine.generations import (
     remove_unpublished_generations,
     write_error,
 )
+from searchsvc.engine.whoosh_engine.schema import analysis_version
 from searchsvc.engine.whoosh_engine.summary import MANIFEST, read_state, write_state
+
+# why a build asked for as an update rebuilds everything (a line of its report's warnings)
+OUTDATED_ANALYSIS = (
+    'The index was built with older text analysis (words split at apostrophes, so "d\'Or" was not '
+    "found): rebuilt in full."
+)
 
 
 def document_count(folder: Path) -> int:
     return whoosh_index.open_dir(str(folder), indexname=writer.INDEX_NAME).doc_count()
+
+
+def outdated_analysis(folder: Path) -> bool:
+    """Whether the index in ``folder`` holds words made by older analysis rules than queries now
+    use (an update would keep them): the next build rebuilds it in full."""
+    schema = whoosh_index.open_dir(str(folder), indexname=writer.INDEX_NAME).schema
+    return analysis_version(schema) < ANALYSIS_VERSION
 
 
 class WhooshBuild:
@@ -43,7 +58,9 @@ class WhooshBuild:
     def __init__(self, index_dir: Path, full: bool) -> None:
         self.index_dir = index_dir
         self.current = current_generation(index_dir)
-        self.full = full or self.current is None
+        outdated = not full and self.current is not None and outdated_analysis(self.current.path)
+        self.full = full or self.current is None or outdated
+        self.warnings = [OUTDATED_ANALYSIS] if outdated else []
         self.generation: Generation | None = None
         self._deletes: list[str] = []
         self._written = False

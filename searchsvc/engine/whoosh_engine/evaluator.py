@@ -54,6 +54,7 @@ class Evaluator:
         # word a long query repeats ("MEDLARS ... MEDLARS") is what it is about (BM25's qtf)
         self.qtf = query_term_counts(text)
         self.idfs: dict[str, float] = {}  # each word's idf, as word() scored it
+        self.typos = None  # a TypoMatcher (typos.py) when misspelt words may match known ones
 
     def run(self, q: query.Query) -> Matches:
         """The documents ``q`` matches (ascending) and their scores: the documents Whoosh's own
@@ -78,7 +79,8 @@ class Evaluator:
         if isinstance(q, query.Or):  # minmatch is not implemented by Whoosh either (it ignores it)
             unit = self._word_unit(q)
             if unit is not None:
-                return self.word(*unit, q.boost)
+                tolerant = self.typos.match(self, *unit, q.boost) if self.typos is not None else None
+                return tolerant if tolerant is not None else self.word(*unit, q.boost)
             return _union([self.run(child) for child in q.subqueries], q.boost)
         if isinstance(q, query.And):
             if not q.subqueries:  # as Whoosh: an And of nothing matches nothing

@@ -21,10 +21,22 @@ MAX_MATCHES = 500
 _ACCENTED = re.compile(r"[^\x00-\x7f\u2000-\u206f\u00a0-\u00bf\u00d7\u00f7]")
 
 
+# The apostrophes of texts without accented letters (the others, U+FF07 and U+02BC, are looked
+# for among all tokens): one may join two letters of a word, and a term is its word without them.
+_JOINS = "'\u2019\u2018"
+_GAP = f"[{_JOINS}]?"
+
+
 @lru_cache(maxsize=4096)
 def _candidate_pattern(terms: tuple[str, ...]) -> re.Pattern:
-    alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})\w*", re.IGNORECASE)
+    # each a token (TOKEN_PATTERN) starting with the term's letters, apostrophes between them
+    # allowed ("dor" finds "d'Or"); a token starts where no letter, and no letter and apostrophe,
+    # come before it
+    alternatives = "|".join(_GAP.join(map(re.escape, t)) for t in sorted(terms, key=len, reverse=True))
+    return re.compile(
+        rf"(?<!\w)(?<!\w[{_JOINS}])(?:{alternatives})(?:\w|[{_JOINS}](?=\w))*",
+        re.IGNORECASE,
+    )
 
 
 def _candidates(wanted: set[str], prefixes: tuple[str, ...]) -> re.Pattern:

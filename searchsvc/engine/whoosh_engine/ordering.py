@@ -16,11 +16,18 @@ DAY = 86400
 
 
 def with_proximity(
-    s: Snapshot, q, docs: np.ndarray, scores: np.ndarray, idfs: dict[str, float], ranking: RankingModel
+    s: Snapshot,
+    q,
+    docs: np.ndarray,
+    scores: np.ndarray,
+    idfs: dict[str, float],
+    ranking: RankingModel,
+    also: set[str] = frozenset(),
 ) -> np.ndarray:
     """The text scores with a term-proximity bonus on the best ranking.proximity_window matches
-    (``idfs``: each query word's idf, as matching scored it)."""
-    words = sorted({w for field, w in query_words(q) if field in SEARCH_FIELDS and w in idfs})
+    (``idfs``: each query word's idf, as matching scored it; ``also``: the known words misspelt
+    query words matched, which count as query words here)."""
+    words = sorted({w for field, w in query_words(q) if field in SEARCH_FIELDS and w in idfs} | (also & set(idfs)))
     if len(words) < 2 or not len(docs):
         return scores
     if len(docs) > ranking.proximity_window:
@@ -54,10 +61,11 @@ def final_scores(
 
 
 def result_order(
-    s: Snapshot, sort: str, docs: np.ndarray, final: np.ndarray, has_query: bool, complete=None
+    s: Snapshot, sort: str, docs: np.ndarray, final: np.ndarray, has_query: bool, complete=None, edits=None
 ) -> np.ndarray:
     """Positions of ``docs`` in result order; articles without a date last when sorting by date;
-    by relevance, articles that match every word before those that match only some."""
+    by relevance, articles that match every word before those that match only some, then
+    (``edits``: the edits each one's matches of misspelt words took) fewer edits first."""
     if not len(docs):
         return np.empty(0, dtype=np.int64)
     ts = s.published_ts[docs]
@@ -68,6 +76,9 @@ def result_order(
         return np.lexsort((-final, ts, undated))
     if sort == "quality":
         return np.lexsort((-ts, -final, -s.quality[docs]))
+    if edits is not None:
+        keys = (docs, -ts, -final, edits) + ((~complete,) if complete is not None else ())
+        return np.lexsort(keys)
     if len(docs) > 1 and final.dtype == np.float32 and bool((final >= 0).all()):
         # the same order from one stable sort: a non-negative float32's bits sort as the
         # float does, so (complete, score, date rank) fit one uint64; docs are ascending,

@@ -24,7 +24,9 @@ SHOUTED_WORDS = 5
 _ONLY_EXCLUSIONS_PREFIX = re.compile(r"(?<![^\s(])-(?=\S)")
 _SYNTAX = re.compile(r"[\"()\[\]{}^~*:+\-]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|REQUIRE|TO)\b")
 
-_PLAIN_WORDS = re.compile(r"^\s*[^\W_]+(?:\s+[^\W_]+)*\s*$")
+# words of letters and digits, each maybe joined by apostrophes ("d'or"): one token each
+_PLAIN_WORD = r"[^\W_]+(?:['\u2019\u2018\uff07][^\W_]+)*"
+_PLAIN_WORDS = re.compile(rf"^\s*{_PLAIN_WORD}(?:\s+{_PLAIN_WORD})*\s*$")
 # every operator word of Whoosh's OperatorsPlugin ("a REQUIRE b": documents with both, scored by a)
 _OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "REQUIRE", "TO"))
 

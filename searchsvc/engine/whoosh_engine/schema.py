@@ -7,11 +7,18 @@ import struct
 
 import numpy as np
 from whoosh import columns, fields, formats
-from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
+from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.support.charset import accent_map
 from whoosh.system import pack_uint
 
-from searchsvc.analysis import MAX_TOKEN_LENGTH, STOP_WORDS, TOKEN_PATTERN, stem
+from searchsvc.analysis import (
+    ANALYSIS_VERSION,
+    MAX_TOKEN_LENGTH,
+    STOP_WORDS,
+    TOKEN_PATTERN,
+    join_apostrophes,
+    stem,
+)
 
 # Field weights (BM25F): a match in the title counts most.
 SEARCH_FIELDS = ("title", "topics_text", "excerpt", "body")
@@ -40,7 +47,17 @@ NUMBER_DTYPE = np.dtype(
 # published_ts of an article without a date (any real date, 1970 or not, is above it)
 NO_DATE = -(2**62)
 NUMBERS_DEFAULT = NUMBERS.pack(NO_DATE, -1, 0, -1, 0)
-PLAIN_TOKEN_PATTERN = r"\w+"
+PLAIN_TOKEN_PATTERN = TOKEN_PATTERN
+
+
+class ApostropheFilter(Filter):
+    """analysis.join_apostrophes on each token: "d'or" -> "dor", "trump's" -> "trump". (Indexes
+    pickle their analyzers: this class keeps its name and module.)"""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = join_apostrophes(t.text)
+            yield t
 
 
 def snowball_english(word: str) -> str:
@@ -50,10 +67,12 @@ def snowball_english(word: str) -> str:
 
 
 def text_analyzer():
-    """Words, lower-cased, accents folded, English stop words dropped, stemmed with Porter2."""
+    """Words, lower-cased, apostrophes joined, accents folded, English stop words dropped,
+    stemmed with Porter2."""
     return (
         RegexTokenizer(TOKEN_PATTERN)
         | LowercaseFilter()
+        | ApostropheFilter()
         | CharsetFilter(accent_map)
         | StopFilter(stoplist=STOP_WORDS, minsize=1, maxsize=MAX_TOKEN_LENGTH)
         | StemFilter(stemfn=snowball_english, cachesize=200_000)
@@ -61,10 +80,12 @@ def text_analyzer():
 
 
 def plain_analyzer():
-    """Words, lower-cased and accent-folded, not stemmed: for names (providers, domains)."""
+    """Words, lower-cased, apostrophes joined and accent-folded, not stemmed: for names
+    (providers, domains)."""
     return (
         RegexTokenizer(PLAIN_TOKEN_PATTERN)
         | LowercaseFilter()
+        | ApostropheFilter()
         | CharsetFilter(accent_map)
         | StopFilter(stoplist=frozenset(), minsize=1, maxsize=MAX_TOKEN_LENGTH)
     )
@@ -80,6 +101,9 @@ class FastText(fields.TEXT):
     def __init__(self, analyzer, pattern: str, **kwargs) -> None:
         super().__init__(analyzer=analyzer, **kwargs)
         self._pattern = pattern
+        # pickled with the schema: the analysis rules the index was built with (an index's fields
+        # keep their own analyzer and pattern, for its updates and its queries, until rebuilt)
+        self.analysis_version = ANALYSIS_VERSION
 
     def index(self, value, **kwargs):
         if not isinstance(value, str):
@@ -159,6 +183,8 @@ def analyse_token(analyzer, token: str) -> str:
     for kind, arg in steps:
         if kind == "lower":
             text = text.lower()
+        elif kind == "apostrophes":
+            text = join_apostrophes(text)
         elif kind == "charset":
             text = text.translate(arg)
         elif kind == "stop":
@@ -182,6 +208,8 @@ def _steps(analyzer) -> list | None:
         for item in getattr(analyzer, "items", [])[1:]:
             if isinstance(item, LowercaseFilter):
                 steps.append(("lower", None))
+            elif isinstance(item, ApostropheFilter):
+                steps.append(("apostrophes", None))
             elif isinstance(item, CharsetFilter):
                 steps.append(("charset", item.charmap))
             elif isinstance(item, StopFilter):
@@ -193,6 +221,13 @@ def _steps(analyzer) -> list | None:
                 break
         _STEPS[key] = entry = (analyzer, steps)
     return entry[1]
+
+
+def analysis_version(schema: fields.Schema) -> int:
+    """The analysis rules (analysis.ANALYSIS_VERSION) an index's schema was made with: 1 for an
+    index built before the version was recorded. An older index keeps searching and updating with
+    its own rules, words split at apostrophes, until a full build (``searchsvc index --full``)."""
+    return getattr(schema["body"], "analysis_version", 1)
 
 
 def make_schema() -> fields.Schema:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from whoosh import query
 
 from searchsvc.engine.interface import Hit, IndexSummary, ResultPage, Suggestion, shown_score
 from searchsvc.engine.limits import Deadline, QueryLimits
@@ -20,11 +20,14 @@ from searchsvc.engine.whoosh_engine.highlight import highlight
 from searchsvc.engine.whoosh_engine.ordering import collapse, final_scores, result_order, with_proximity
 from searchsvc.engine.whoosh_engine.query_limits import check_query_terms
 from searchsvc.engine.whoosh_engine.query_parser import make_parser, parse_user_query, query_words
-from searchsvc.engine.whoosh_engine.schema import text_analyzer
+from searchsvc.engine.whoosh_engine.related import more_like_this
+from searchsvc.engine.whoosh_engine.schema import SEARCH_FIELDS
 from searchsvc.engine.whoosh_engine.snapshot import Snapshot
 from searchsvc.engine.whoosh_engine.suggestions import completions, did_you_mean
 from searchsvc.engine.whoosh_engine.summary import summarise
+from searchsvc.engine.whoosh_engine.typos import TypoMatcher, tolerant_words
 from searchsvc.request import check_filter_values
+from searchsvc.typo_tolerance import applies_to as typos_apply
 
 PARSED_CACHE = 2048
 SUGGEST_BELOW = 3
@@ -44,7 +47,8 @@ class Ranked:
     relaxed: bool
     matched_all: int  # results matching every word, under the filters
     matched: int  # results before collapsing
-    words: set  # (field, word) pairs the query looks for, for highlights
+    words: set  # (field, word) pairs the query looks for (corrections too), for highlights
+    corrections: list  # misspelt words and the known words they also matched
 
 
 class WhooshEngine:
@@ -58,11 +62,14 @@ class WhooshEngine:
         index_dir: str | os.PathLike[str],
         ranking: RankingModel = DEFAULT_RANKING,
         limits: QueryLimits | None = None,
+        warm: bool = True,
     ) -> None:
         self.index_dir = Path(index_dir)
         self.ranking = ranking
         self.limits = limits or QueryLimits()
-        self._switch = GenerationSwitch(self.index_dir, open_snapshot, retire)
+        # a one-shot command's snapshot builds its spelling vocabulary only if a query needs it
+        opener = open_snapshot if warm else partial(open_snapshot, warm=False)
+        self._switch = GenerationSwitch(self.index_dir, opener, retire)
         self._parsers = threading.local()
         self._parsed: dict[str, object] = {}
         self._summaries: dict[tuple[str, int], IndexSummary] = {}
@@ -132,7 +139,7 @@ class WhooshEngine:
         ]
         suggestion = None
         q = ranked.query
-        if q is not None and (total < SUGGEST_BELOW or ranked.relaxed):
+        if q is not None and not ranked.corrections and (total < SUGGEST_BELOW or ranked.relaxed):
             deadline.check()
             matched = ranked.matched_all if ranked.relaxed else total
             suggestion = did_you_mean(s, self._parser(s), request, matched, deadline)
@@ -145,6 +152,7 @@ class WhooshEngine:
             view=s.name,
             words=sorted({w for _, w in words}),
             folded=ranked.matched - total,
+            corrections=ranked.corrections,
         )
 
     def ranked(self, request, s: Snapshot, deadline: Deadline) -> Ranked:
@@ -156,6 +164,15 @@ class WhooshEngine:
         if q is not None:
             check_query_terms(q, self.limits.max_query_terms)
             evaluator.check_prefixes(q, self.limits.max_prefix_terms)
+            if (
+                request.typos
+                and self.limits.typo_tolerance
+                and self.limits.typo_candidates > 0
+                and typos_apply(request.q)
+            ):
+                tolerant = tolerant_words(q, request.q)
+                if tolerant and self.limits.typo_candidates > 0:
+                    evaluator.typos = TypoMatcher(s, tolerant, self.limits.typo_candidates)
         docs, scores = self._match(s, q, evaluator)
         deadline.check()
         filters = filter_masks(s, request, docs)
@@ -181,11 +198,14 @@ class WhooshEngine:
         facets = count_facets(s, request, docs, filters) if request.facets else {}
         deadline.check()
         docs, scores = docs[keep], scores[keep]
+        typos = evaluator.typos
+        also = set(typos.also) if typos is not None else set()
         if q is not None and request.sort == "relevance" and not relaxed:
-            scores = with_proximity(s, q, docs, scores, evaluator.idfs, self.ranking)
+            scores = with_proximity(s, q, docs, scores, evaluator.idfs, self.ranking, also)
         final = final_scores(s, docs, scores, q is not None, self.ranking)
         ahead = complete[keep] if relaxed and complete is not None else None
-        order = result_order(s, request.sort, docs, final, q is not None, ahead)
+        edits = typos.edits(docs) if typos is not None and request.sort == "relevance" else None
+        order = result_order(s, request.sort, docs, final, q is not None, ahead, edits)
         docs, final = docs[order], final[order]
         counts = np.ones(len(docs), dtype=np.int64)
         matched = len(docs)
@@ -200,7 +220,8 @@ class WhooshEngine:
             relaxed=relaxed,
             matched_all=matched_all,
             matched=matched,
-            words=query_words(q) if q is not None else set(),
+            words=(query_words(q) | {(f, w) for w in also for f in SEARCH_FIELDS}) if q is not None else set(),
+            corrections=typos.corrections if typos is not None else [],
         )
 
     def _match(self, s: Snapshot, q, evaluator: Evaluator) -> tuple[np.ndarray, np.ndarray]:
@@ -256,42 +277,11 @@ class WhooshEngine:
 
     def more_like_this(self, doc_id: str, limit: int = 5, view: Snapshot | None = None) -> list[Hit]:
         """The article's own related entries first, then articles sharing its distinctive words."""
-        s = view or self.view()
-        docnum = s.docnum_of(doc_id)
-        if docnum is None:
-            return []
-        stored = s.stored(docnum)
-        out: list[Hit] = []
-        seen = {docnum}
-        related = list(stored.get("stored", {}).get("related_ids", []))
-        parent = stored.get("stored", {}).get("related_to")
-        if parent:
-            related.insert(0, parent)
-        for other in related:
-            other_doc = s.docnum_of(other)
-            if other_doc is not None and other_doc not in seen:
-                seen.add(other_doc)
-                out.append(self._hit(s, other_doc, 0.0, 0, set()))
-        if len(out) >= limit:
-            return out[:limit]
-        text = stored.get("title", "") + " " + stored.get("excerpt", "")
-        terms = {t.text for t in text_analyzer()(text)}
-        ranked = sorted(terms, key=lambda w: s.doc_frequency("title", w) + s.doc_frequency("excerpt", w) or 10**9)
-        chosen = [w for w in ranked if s.doc_frequency("title", w) + s.doc_frequency("excerpt", w) > 1][:12]
-        if not chosen:
-            return out
-        q = query.Or(
-            [query.Or([query.Term(f, w) for f in ("title", "excerpt", "topics_text", "body")]) for w in chosen]
-        )
-        docs, scores = Evaluator(s, ranking=self.ranking).run(q)
-        order = np.argsort(-scores, kind="stable")
-        own_key = s.title_key.ords[docnum]
-        for position in order:
-            candidate = int(docs[position])
-            if candidate in seen or s.title_key.ords[candidate] == own_key:
-                continue
-            seen.add(candidate)
-            out.append(self._hit(s, candidate, float(scores[position]), 0, set()))
-            if len(out) >= limit:
-                break
-        return out
+        return more_like_this(self, view or self.view(), doc_id, limit)
+
+    # -- export --------------------------------------------------------------------------------
+    def export(self, request, view: Snapshot | None = None, limit: int | None = None):
+        """Every result of ``request`` as a ResultStream (whoosh_engine/export.py)."""
+        from searchsvc.engine.whoosh_engine.export import export_results
+
+        return export_results(self, request, view, limit)

@@ -21,6 +21,7 @@ from searchsvc.engine.whoosh_engine.columns import (
     numbers_bytes,
     read_facets,
 )
+from searchsvc.engine.whoosh_engine.completion_index import build_in_background
 from searchsvc.engine.whoosh_engine.postings_file import open_sidecar
 from searchsvc.engine.whoosh_engine.schema import NO_DATE, NUMBER_DTYPE, SEARCH_FIELDS
 from searchsvc.engine.whoosh_engine.writer import INDEX_NAME
@@ -125,6 +126,7 @@ class Snapshot:
         self.key_rank, self.ts_rank, self.month, self.year  # noqa: B018 - built on first use
         if vocabulary:
             self.vocabulary().warm()
+            build_in_background(self)  # autocomplete's index takes longer: completion_index.py
 
     def _lengths(self, field: str) -> np.ndarray:
         out = np.zeros(self.size, dtype=np.float32)

@@ -6,9 +6,12 @@ import bisect
 from collections.abc import Iterator
 from functools import cached_property
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 from whoosh.codec.whoosh3 import W3TermsReader
 
 from searchsvc.engine.whoosh_engine.schema import MAX_TOKEN_LENGTH
+from searchsvc.typo_tolerance import TWO_EDITS_FROM, Candidate
 
 # Only words of at most this many letters are corrected (and corrected to): each one costs its
 # length in delete-variants, so a long "word" (a URL slug, a run of letters) would cost its
@@ -100,7 +103,7 @@ class Vocabulary:
 
     def warm(self) -> None:
         """Build now what corrections and completions build on first use."""
-        self._deletes, self.sorted_words  # noqa: B018 - built on first use
+        self._deletes, self.sorted_words, self._long_words  # noqa: B018 - built on first use
 
     def correct(self, word: str) -> str | None:
         """The most frequent known word within two edits of ``word`` that is more frequent than it."""
@@ -125,6 +128,42 @@ class Vocabulary:
             if best is None or key > best:
                 best = key
         return best[2] if best else None
+
+    @cached_property
+    def _long_words(self) -> dict[int, list[str]]:
+        """The words of TWO_EDITS_FROM - 2 letters or more worth matching, by length: where two
+        edits are allowed, candidates are found by comparing with the words of about the same
+        length (rapidfuzz's bit-parallel distance, a few milliseconds for all of them)."""
+        least = self.MIN_FREQUENCY if len(self.frequency) > 50_000 else 1
+        by_length: dict[int, list[str]] = {}
+        for word, freq in self.frequency.items():
+            if freq >= least and TWO_EDITS_FROM - 2 <= len(word) <= MAX_WORD_LENGTH and word.isalpha():
+                by_length.setdefault(len(word), []).append(word)
+        return by_length
+
+    def candidates(self, word: str, edits: int) -> list[Candidate]:
+        """Known words (worth suggesting) within ``edits`` (1 or 2) edits of ``word``, itself left out."""
+        word = word.lower()
+        if edits < 1 or not 3 <= len(word) <= MAX_WORD_LENGTH:
+            return []
+        found: dict[str, int] = {}
+        for variant in _deletes(word) | {word}:
+            for candidate in self._deletes.get(variant, ()):
+                if candidate != word and candidate not in found:
+                    distance = edit_distance(word, candidate)
+                    if distance <= edits:
+                        found[candidate] = distance
+        if edits >= 2:
+            for length in range(len(word) - 2, len(word) + 3):
+                words = self._long_words.get(length)
+                if not words:
+                    continue
+                for candidate, distance, _ in process.extract(
+                    word, words, scorer=OSA.distance, score_cutoff=edits, limit=None
+                ):
+                    if candidate != word:
+                        found[candidate] = min(found.get(candidate, distance), int(distance))
+        return [Candidate(w, d, self.frequency[w]) for w, d in found.items()]
 
     def complete(self, prefix: str, limit: int = 10) -> list[tuple[str, int]]:
         """Known words that start with ``prefix``, most frequent first."""

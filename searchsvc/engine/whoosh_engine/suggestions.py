@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import time
 
+from searchsvc.analysis import fold
+from searchsvc.autocomplete import merged, phrase_suggestions, rank_phrases, typed_prefix
 from searchsvc.engine.interface import Suggestion
 from searchsvc.engine.limits import NO_DEADLINE, Deadline
+from searchsvc.engine.whoosh_engine.completion_index import ready_completion_index
 from searchsvc.engine.whoosh_engine.evaluator import Evaluator
 from searchsvc.engine.whoosh_engine.facets import all_of, filter_masks
 from searchsvc.engine.whoosh_engine.query_parser import parse_user_query
@@ -49,30 +52,30 @@ def did_you_mean(s: Snapshot, parser, request, total: int, deadline: Deadline = 
 
 
 def completions(s: Snapshot, prefix: str, limit: int = 10) -> list[Suggestion]:
-    """Completions of the last word of ``prefix`` from titles, topics and providers."""
-    text = prefix.strip()
-    if not text:
+    """Topics and providers (each a filter) a word of whose name the last typed words start, then
+    the words and word pairs of live articles' titles that complete ``prefix``, the most frequent
+    first (the rules: searchsvc.autocomplete; the index: completion_index.py)."""
+    if not prefix.strip() or limit <= 0:
         return []
-    head, _, last = text.rpartition(" ")
+    index = ready_completion_index(s)
+    if index is None:  # still being built (seconds after a generation opens): title words alone
+        return word_completions(s, prefix, limit)
+    typed = typed_prefix(prefix)
+    phrases = phrase_suggestions(typed, rank_phrases(index.phrase_rows(typed), limit)) if typed else []
+    # the last typed words alone are read as a name only when titles hold no phrase of them all
+    return merged(index.name_suggestions(prefix, limit, whole_only=bool(phrases)), phrases, limit)
+
+
+def word_completions(s: Snapshot, prefix: str, limit: int) -> list[Suggestion]:
+    """Completions of the last typed word from the words of titles and topics (whole words, the
+    most frequent first), the words before it kept as typed: what autocomplete offers while its
+    index is being built. Words only deleted articles held are left out."""
+    head, _, last = prefix.strip().rpartition(" ")
     lead = (head + " ") if head else ""
-    out: list[Suggestion] = []
-    seen: set[str] = set()
-    needle = text.casefold()
-    for kind, column in (("topic", s.topics), ("provider", s.provider)):
-        for value in column.values:
-            folded = value.casefold()
-            if folded.startswith(needle) or any(part.startswith(needle) for part in folded.split()):
-                if folded not in seen:
-                    seen.add(folded)
-                    out.append(Suggestion(value, kind))
-    # the vocabulary counts the words of deleted documents too (until their segment is merged):
-    # look at a few more words, and keep those a live document still holds
     deleted = s.count < s.size
-    for word, _ in s.vocabulary().complete(last, limit * 3 if deleted else limit):
+    out: list[Suggestion] = []
+    for word, _ in s.vocabulary().complete(fold(last), limit * 3 if deleted else limit):
         if deleted and not len(s.postings("spelling", word)[0]):
             continue
-        completion = lead + word
-        if completion.casefold() not in seen:
-            seen.add(completion.casefold())
-            out.append(Suggestion(completion, "word"))
+        out.append(Suggestion(lead + word, "word"))
     return out[:limit]

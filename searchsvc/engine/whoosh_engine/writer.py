@@ -6,16 +6,19 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from whoosh import index as whoosh_index
 from whoosh.codec import whoosh3
 from whoosh.writing import SegmentWriter
 
-from searchsvc.documents import Article
 from searchsvc.engine.whoosh_engine import patches  # noqa: F401 - applies the file-handling fixes
 from searchsvc.engine.whoosh_engine.fast_writer import BulkSegmentWriter
 from searchsvc.engine.whoosh_engine.postings_file import gather_from_reader, sidecar_path, write_sidecar
 from searchsvc.engine.whoosh_engine.schema import NO_DATE, NUMBERS, make_schema
+
+if TYPE_CHECKING:  # (not imported at run time: a search never parses articles, nor loads ftfy)
+    from searchsvc.documents import Article
 
 INDEX_NAME = "MAIN"
 CHANGES_MB = 64  # an update's postings beyond this spill to sorted runs on disk

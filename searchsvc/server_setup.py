@@ -1,0 +1,42 @@
+"""What ``searchsvc serve`` decides before it serves: how many worker processes (one per usable
+core by default), and how its log lines look."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from searchsvc.config import Settings
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on (its affinity mask, which a container's cpuset narrows), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no sched_getaffinity (macOS)
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_count(settings: Settings) -> int:
+    """How many server processes to run: ``workers``, or one per usable core when it is 0."""
+    return settings.workers if settings.workers > 0 else usable_cores()
+
+
+def configure_logging() -> None:
+    """Log lines to stderr; the re-index lines as bare JSON objects, one per line."""
+    from searchsvc.scheduler import SkipMaxInstancesWarning
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    reindex = logging.getLogger("searchsvc.reindex")
+    if not reindex.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        reindex.addHandler(handler)
+        reindex.setLevel(logging.INFO)
+        reindex.propagate = False
+    # APScheduler logs every job start at INFO; its 'skipped' warning repeats our JSON line.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, SkipMaxInstancesWarning) for f in scheduler_log.filters):
+        scheduler_log.addFilter(SkipMaxInstancesWarning())
