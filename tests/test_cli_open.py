@@ -95,3 +95,38 @@ def test_a_completion_builds_the_sorted_words_but_not_the_corrections():
     assert ("sorted_words" in vocabulary.__dict__, "_deletes" in vocabulary.__dict__) == (True, False)
     assert vocabulary.correct("solra") == "solar"
     assert "_deletes" in vocabulary.__dict__
+
+
+def test_a_published_generation_has_its_columns_saved_and_an_open_loads_the_same_values(search_index):
+    from searchsvc.engine.whoosh_engine import column_cache
+
+    generation = current_generation(search_index)
+    loaded = Snapshot(generation.path, generation.name)
+    assert (generation.path / column_cache.CACHE_FILE).is_file()
+    assert loaded._saved  # the saved columns fit this generation
+
+    (generation.path / column_cache.CACHE_FILE).rename(generation.path / "aside.npz")
+    decoded = Snapshot(generation.path, generation.name)
+    assert decoded._saved == {}
+    for name in ("provider", "domain", "category", "type", "topics"):
+        assert (getattr(loaded, name).values, getattr(loaded, name).ords.tolist()) == (
+            getattr(decoded, name).values,
+            getattr(decoded, name).ords.tolist(),
+        )
+    assert loaded.topics.indptr.tolist() == decoded.topics.indptr.tolist()
+    assert (loaded.title_key.ords.tolist(), loaded.title_key.empty) == (
+        decoded.title_key.ords.tolist(),
+        decoded.title_key.empty,
+    )
+    assert (loaded.key_rank.tolist(), loaded.ts_rank.tolist()) == (decoded.key_rank.tolist(), decoded.ts_rank.tolist())
+    (generation.path / "aside.npz").rename(generation.path / column_cache.CACHE_FILE)
+
+
+def test_saved_columns_made_from_other_segments_are_ignored(search_index, tmp_path):
+    from searchsvc.engine.whoosh_engine import column_cache
+
+    generation = current_generation(search_index)
+    snapshot = Snapshot(generation.path, generation.name)
+    snapshot.live[0] = False  # as if a document had been deleted since the columns were saved
+
+    assert column_cache.load(snapshot) is None

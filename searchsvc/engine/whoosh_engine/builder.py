@@ -112,6 +112,7 @@ class WhooshBuild:
                 writer.write_changes(generation.path, sorted(set(self._deletes)), [])
             self._written = True
         write_state(generation.path, files, report)
+        save_columns(generation)
         publish_generation(self.index_dir, generation)
         return generation.name
 
@@ -184,3 +185,16 @@ class WhooshBuilder:
     def current_documents(self) -> int:
         generation = current_generation(self.index_dir)
         return document_count(generation.path) if generation else 0
+
+
+def save_columns(generation: Generation) -> None:
+    """Save the generation's facet columns and sort ranks beside it (column_cache.py), so that
+    opening it to search loads them instead of decoding every document's values."""
+    from searchsvc.engine.whoosh_engine.column_cache import save
+    from searchsvc.engine.whoosh_engine.snapshot import Snapshot
+
+    snapshot = Snapshot(generation.path, generation.name)
+    try:
+        save(snapshot, generation.path)
+    finally:
+        snapshot.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from whoosh.columns import FixedBytesColumn, VarBytesColumn
 
-from searchsvc.engine.whoosh_engine.schema import FACET_COLUMNS
+from searchsvc.engine.whoosh_engine.schema import FACET_COLUMNS, SEARCH_FIELDS
 
 
 def var_bytes_values(leaf, name: str) -> list[bytes]:
@@ -83,6 +83,20 @@ class ValueColumn:
         else:
             self.ords, first = _codes(raw)
             self.empty = first.get(b"", -1)
+        self._index_values()
+
+    @classmethod
+    def from_arrays(cls, ords: np.ndarray, values: list[str] | None, empty: int | None = None) -> ValueColumn:
+        """A column from saved ordinals and sorted values (None: a grouping key, ``empty`` its
+        empty value's ordinal), as column_cache.py keeps them."""
+        column = cls.__new__(cls)
+        column.ords = ords
+        column.values = values or []
+        column.empty = empty if values is None else (0 if values[:1] == [""] else -1)
+        column._index_values()
+        return column
+
+    def _index_values(self) -> None:
         self._by_lower: dict[str, list[int]] = {}
         for i, value in enumerate(self.values):
             self._by_lower.setdefault(value.casefold(), []).append(i)
@@ -107,6 +121,19 @@ class MultiValueColumn:
         self.indptr = np.zeros(len(raw) + 1, dtype=np.int64)
         np.cumsum(lengths, out=self.indptr[1:])
         self.doc_of = np.repeat(np.arange(len(raw), dtype=np.int32), lengths)
+        self._index_values()
+
+    @classmethod
+    def from_arrays(
+        cls, ords: np.ndarray, values: list[str], indptr: np.ndarray, doc_of: np.ndarray
+    ) -> MultiValueColumn:
+        """A column from its saved CSR arrays and sorted values (column_cache.py)."""
+        column = cls.__new__(cls)
+        column.ords, column.values, column.indptr, column.doc_of = ords, values, indptr, doc_of
+        column._index_values()
+        return column
+
+    def _index_values(self) -> None:
         self._by_lower: dict[str, list[int]] = {}
         for i, value in enumerate(self.values):
             self._by_lower.setdefault(value.casefold(), []).append(i)
@@ -137,3 +164,20 @@ class MultiValueColumn:
             return np.zeros(len(self.values), dtype=np.int64)
         offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
         return np.bincount(self.ords[offsets], minlength=len(self.values))
+
+
+class PerField(dict):
+    """A value per search field, computed on first use (``in`` is true of every search field)."""
+
+    def __init__(self, compute) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __contains__(self, field) -> bool:
+        return field in SEARCH_FIELDS
+
+    def __missing__(self, field: str):
+        if field not in SEARCH_FIELDS:
+            raise KeyError(field)
+        value = self[field] = self._compute(field)
+        return value

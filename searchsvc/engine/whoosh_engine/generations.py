@@ -125,7 +125,8 @@ def remove_old_generations(index_dir: str | os.PathLike[str], keep: int = KEEP) 
 def link_generation(source: Generation, target: Generation) -> None:
     """Fill ``target`` with hard links to ``source``'s files (Whoosh segment files never change)."""
     for entry in source.path.iterdir():
-        if entry.is_file() and not entry.name.endswith(("WRITELOCK", ".lock")):
+        # (not the saved columns: column_cache.py makes them anew for the new generation)
+        if entry.is_file() and not entry.name.endswith(("WRITELOCK", ".lock", "columns.npz")):
             try:
                 os.link(entry, target.path / entry.name)
             except OSError:

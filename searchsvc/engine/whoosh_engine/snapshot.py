@@ -14,8 +14,10 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from searchsvc.engine.whoosh_engine.column_cache import load as load_columns
 from searchsvc.engine.whoosh_engine.columns import (
     MultiValueColumn,
+    PerField,
     ValueColumn,
     fixed_width_bytes,
     numbers_bytes,
@@ -73,8 +75,8 @@ class Snapshot:
         known_quality = self.quality[(self.quality >= 0) & self.live]
         self.quality_scale = float(np.percentile(known_quality, 95)) if len(known_quality) else 0.0
         # per search field: each document's length, and the live documents' average
-        self.lengths = _PerField(self._lengths)
-        self.average_length = _PerField(self._average_length)
+        self.lengths = PerField(self._lengths)
+        self.average_length = PerField(self._average_length)
 
     @property
     def documents(self) -> int:
@@ -85,12 +87,19 @@ class Snapshot:
     def _facet_values(self) -> dict[str, list[bytes]]:
         return read_facets(self.leaves_for_thread())
 
-    provider = cached_property(lambda self: ValueColumn(self._facet_values["provider"]))
-    domain = cached_property(lambda self: ValueColumn(self._facet_values["domain"]))
-    category = cached_property(lambda self: ValueColumn(self._facet_values["category"]))
-    type = cached_property(lambda self: ValueColumn(self._facet_values["type"]))
-    topics = cached_property(lambda self: MultiValueColumn(self._facet_values["topics"]))
-    title_key = cached_property(lambda self: ValueColumn(self._facet_values["title_key"], keep_values=False))
+    @cached_property
+    def _saved(self) -> dict:
+        """The columns and ranks saved beside the generation (column_cache.py), {} when none fit."""
+        return load_columns(self) or {}
+
+    provider = cached_property(lambda self: self._saved.get("provider") or ValueColumn(self._facet_values["provider"]))
+    domain = cached_property(lambda self: self._saved.get("domain") or ValueColumn(self._facet_values["domain"]))
+    category = cached_property(lambda self: self._saved.get("category") or ValueColumn(self._facet_values["category"]))
+    type = cached_property(lambda self: self._saved.get("type") or ValueColumn(self._facet_values["type"]))
+    topics = cached_property(lambda self: self._saved.get("topics") or MultiValueColumn(self._facet_values["topics"]))
+    title_key = cached_property(
+        lambda self: self._saved.get("title_key") or ValueColumn(self._facet_values["title_key"], keep_values=False)
+    )
 
     @cached_property
     def month(self) -> np.ndarray:
@@ -105,6 +114,8 @@ class Snapshot:
     def key_rank(self) -> np.ndarray:
         """Each document's place when all are sorted by (title key, date, number): sorting a
         result set for collapsing is then sorting small integers, or marking them in a bitmap."""
+        if "key_rank" in self._saved:
+            return self._saved["key_rank"]
         everything = np.arange(self.size, dtype=np.int32)
         key_rank = np.empty(self.size, dtype=np.int32)
         key_rank[np.lexsort((everything, self.published_ts, self.title_key.ords))] = everything
@@ -114,6 +125,8 @@ class Snapshot:
     def ts_rank(self) -> np.ndarray:
         """Each document's date as a dense rank (ties share one): relevance order sorts one
         64-bit key of (score, date rank) instead of three keys."""
+        if "ts_rank" in self._saved:
+            return self._saved["ts_rank"]
         return np.searchsorted(np.unique(self.published_ts), self.published_ts).astype(np.uint32)
 
     def warm(self, vocabulary: bool = True) -> None:
@@ -269,23 +282,6 @@ class Snapshot:
             thing = getattr(self._local, name, None)
             if thing is not None:
                 thing.close()
-
-
-class _PerField(dict):
-    """A value per search field, computed on first use (``in`` is true of every search field)."""
-
-    def __init__(self, compute) -> None:
-        super().__init__()
-        self._compute = compute
-
-    def __contains__(self, field) -> bool:
-        return field in SEARCH_FIELDS
-
-    def __missing__(self, field: str):
-        if field not in SEARCH_FIELDS:
-            raise KeyError(field)
-        value = self[field] = self._compute(field)
-        return value
 
 
 def _read_all(matcher) -> tuple[np.ndarray, np.ndarray]:
