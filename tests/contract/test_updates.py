@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from contract_corpus import Doc, write_article_file
-from contract_support import Index, facet_counts, found, names, search, wait_for_new_view
+from contract_support import Index, facet_counts, found, names, request, search, wait_for_new_view
 
 from searchsvc.documents import parse_article
 from searchsvc.engine import SearchEngine, Suggestion, open_builder
@@ -204,3 +204,26 @@ def test_a_full_rebuild_answers_as_the_incremental_build_did(small):
 
     assert (report.full, report.added, rebuilt.name != incremental.name) == (True, 3, True)
     assert_new_articles(engine, rebuilt)
+
+
+def test_an_empty_folder_builds_an_index_that_answers_with_nothing_until_articles_arrive(fresh_index):
+    report = fresh_index.build(full=True)
+    engine = fresh_index.open()
+    try:
+        empty = engine.view()
+        page = search(engine, empty, q="zeppelins")
+        everything = search(engine, empty)
+
+        assert (report.added, empty.documents) == (0, 0)
+        assert (page.total, page.hits, everything.total, everything.hits) == (0, [], 0, [])
+        assert engine.suggest("zep") == []
+        assert engine.summary(empty).documents == 0
+        stream = engine.export(request(q="zeppelins"), empty)
+        assert (stream.total, list(stream.hits)) == (0, [])
+
+        write_article_file(fresh_index.source, ZEPPELINS)
+        assert fresh_index.build().added == 1
+        filled = wait_for_new_view(engine, empty.name)
+        assert names(search(engine, filled, q="zeppelins")) == ["u01"]
+    finally:
+        engine.close()

@@ -33,6 +33,12 @@ _EMPTY = (np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32))
 POSTINGS_CACHE_ENTRIES = 4_000_000
 
 
+def segment_leaves(reader) -> list:
+    """The reader's (segment reader, first document number) pairs. An index with no segment (a
+    build of an empty folder) has none: Whoosh's stand-in reader for it has no segment or columns."""
+    return [(leaf, offset) for leaf, offset in reader.leaf_readers() if leaf.segment() is not None]
+
+
 class Snapshot:
     """A generation opened for searching. Built once per generation and process.
 
@@ -54,7 +60,7 @@ class Snapshot:
         self._vocabulary_lock = threading.Lock()
         reader = self.reader()
         self.size = reader.doc_count_all()
-        self.leaves = [(leaf, offset) for leaf, offset in reader.leaf_readers()]
+        self.leaves = segment_leaves(reader)
         # each segment's postings file (None where a segment has none: read through Whoosh)
         self.sidecars = [open_sidecar(folder, leaf.segment().segment_id()) for leaf, _ in self.leaves]
         self.live = np.ones(self.size, dtype=bool)
@@ -251,7 +257,7 @@ class Snapshot:
     def leaves_for_thread(self):
         leaves = getattr(self._local, "leaves", None)
         if leaves is None:
-            leaves = list(self.reader().leaf_readers())
+            leaves = segment_leaves(self.reader())
             self._local.leaves = leaves
         return leaves
 
