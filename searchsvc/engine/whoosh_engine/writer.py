@@ -1,5 +1,5 @@
-"""Writing articles into a Whoosh index generation: in parallel segments for a full build,
-with one ordinary writer for an incremental update."""
+"""Writing articles into a Whoosh index generation: in parallel segments for a full build, and
+in a new segment beside the deletions and merges of Whoosh's own writer for an update."""
 
 from __future__ import annotations
 
@@ -125,15 +125,20 @@ def write_segment(folder: Path, articles: Iterable[Article]) -> list:
     ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
     segments = []
     writer = None
-    for article in articles:
-        if writer is None:
-            writer = BulkSegmentWriter(ix, _lk=False, codec=new_codec())
-        writer.add_document(**article_fields(article))
-        if writer.docnum >= SEGMENT_DOCS:
+    try:
+        for article in articles:
+            if writer is None:
+                writer = BulkSegmentWriter(ix, _lk=False, codec=new_codec())
+            writer.add_document(**article_fields(article))
+            if writer.docnum >= SEGMENT_DOCS:
+                segments.append(_finish_segment(folder, writer))
+                writer = None
+        if writer is not None:
             segments.append(_finish_segment(folder, writer))
-            writer = None
-    if writer is not None:
-        segments.append(_finish_segment(folder, writer))
+    except BaseException:
+        if writer is not None:  # close its files (a full disk): a worker process would exit instead
+            _cancel(writer)
+        raise
     return segments
 
 
@@ -156,16 +161,25 @@ def commit_segments(folder: Path, segments: Sequence) -> None:
 
 
 def write_changes(folder: Path, delete_ids: Sequence[str], articles: Sequence[Article]) -> None:
-    """Delete ``delete_ids`` and add (or replace) ``articles`` in the index in ``folder``."""
+    """Delete ``delete_ids`` and add (or replace) ``articles`` in the index in ``folder``.
+
+    The articles go into new segments written by the bulk writer (with their postings files),
+    as a full build's do; Whoosh's own writer only marks the deletions and merges small segments
+    (MERGE_SMALL), and a merged segment's postings file is then read back from it."""
     ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
     before = {segment.segment_id() for segment in ix._segments()}
     writer = SegmentWriter(ix, codec=new_codec(), limitmb=CHANGES_MB)
     try:
-        for doc_id in delete_ids:
+        for doc_id in [*delete_ids, *(article.id for article in articles)]:  # replaced articles too
             writer.delete_by_term("id", doc_id)
-        for article in articles:
-            writer.update_document(**article_fields(article))
-        writer.commit()
+        added = write_segment(folder, articles)
+        kept = writer._merge_segments(None, None, None)
+        if writer._added:  # the merge policy merged small segments into this writer's segment
+            kept.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        writer._commit_toc(kept + [segment for segment in added if segment.doc_count_all()])
+        writer._finish()
     except BaseException:
         _cancel(writer)
         raise
