@@ -6,7 +6,6 @@ not even an error about it, can appear anywhere; alias bombs are refused before 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import yaml
@@ -24,11 +23,17 @@ class _ArticleLoader(_BASE_LOADER):  # type: ignore[misc, valid-type]
 
 _ArticleLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 _SAFE_LOADER = _ArticleLoader
-# Front matter that may name a 'secured' key (in any case, or spelled with an escape) or define an
-# anchor (aliases can repeat it: a "billion laughs"); only such front matter is walked node by node.
-_NEEDS_WALK = re.compile(r"(?i)secured|\\|&")
+
+
 SECRET_KEY = "secured"
 MAX_YAML_VALUES = 1_000_000
+
+
+def _needs_walk(text: str) -> bool:
+    """Whether front matter may name a 'secured' key (in any case, or spelled with an escape) or
+    define an anchor (aliases can repeat it: a "billion laughs"); only such front matter is walked
+    node by node. (Three substring tests: a case-blind regex took as long as building the values.)"""
+    return "&" in text or "\\" in text or SECRET_KEY in text.lower()
 
 
 class _FrontMatter(YAMLHandler):
@@ -47,11 +52,51 @@ def load_yaml(text: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        if _NEEDS_WALK.search(text):
+        if _needs_walk(text):
             _drop_secrets_and_bound(node)
-        return loader.construct_document(node)
+            return loader.construct_document(node)
+        try:
+            return _construct_tree(loader, node, 0)
+        except _NotPlain:
+            return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{name}" for name in ("str", "seq", "map"))
+_SCALARS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp", "binary"))
+_MAX_PLAIN_DEPTH = 32
+
+
+class _NotPlain(Exception):
+    """The document has something the fast path leaves to the loader."""
+
+
+def _construct_tree(loader, node: yaml.Node, depth: int) -> Any:
+    """The value of a document without anchors (a tree: every node is reached once), built
+    directly: about four times faster than the loader's generic construction, which it equals.
+    Strings, lists and mappings are built here, every other scalar by the loader's own
+    constructor (numbers, booleans, dates as text, ...); anything else (merge keys, a key that is
+    not a scalar, another tag, deep nesting) raises _NotPlain, and the loader builds it all."""
+    tag = node.tag
+    if isinstance(node, yaml.ScalarNode):
+        if tag == _STR:
+            return node.value
+        if tag in _SCALARS:
+            return loader.yaml_constructors[tag](loader, node)
+        raise _NotPlain
+    if depth >= _MAX_PLAIN_DEPTH:
+        raise _NotPlain
+    if tag == _SEQ and isinstance(node, yaml.SequenceNode):
+        return [_construct_tree(loader, child, depth + 1) for child in node.value]
+    if tag == _MAP and isinstance(node, yaml.MappingNode):
+        mapping = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or not (key_node.tag == _STR or key_node.tag in _SCALARS):
+                raise _NotPlain  # merge keys ('<<'), '=' keys, sequences or mappings as keys
+            mapping[_construct_tree(loader, key_node, depth + 1)] = _construct_tree(loader, value_node, depth + 1)
+        return mapping
+    raise _NotPlain
 
 
 def _drop_secrets_and_bound(root: yaml.Node) -> None:
