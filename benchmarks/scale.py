@@ -43,7 +43,7 @@ from http_load import HOST, TICKS, Mode, Server, code_version, get, machine_cpu,
 from scale_corpus import ensure_copies
 
 import searchsvc
-from searchsvc.serve import usable_cores
+from searchsvc.server_setup import usable_cores
 
 GOAL_GROWTH, GOAL_BUILD_PSS_MB, GOAL_SERVE_PSS_MB, GOAL_P95 = 1.1, 2048, 1024, 1.0  # at size s: 1.1·s, ..., 1·s
 
