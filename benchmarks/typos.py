@@ -22,7 +22,7 @@ import time
 import zlib
 from pathlib import Path
 
-from common import QUERIES_FILE, fmt, format_table, log, summarise
+from common import QUERIES_FILE, fmt, format_table, log, summarise, wait_for_background_work
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -101,6 +101,7 @@ def main() -> None:
     started = time.perf_counter()
     engine.view()  # opened (and warmed) before the first query, as a served index is
     log(f"opened the index in {time.perf_counter() - started:.2f} s")
+    log(f"waited {wait_for_background_work():.1f} s for the engine's background work (the autocomplete index)")
     queries = [json.loads(line) for line in args.queries.read_text().splitlines() if line.strip()]
     pairs = []
     for query in queries:
