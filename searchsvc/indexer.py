@@ -97,8 +97,8 @@ def _build(
     report.warnings[:0] = getattr(build, "warnings", [])  # e.g. why an update became a full build
 
     found: dict[str, tuple[str, str, int]] = {}
-    for path, id_path in scan.files:
-        found.setdefault(path if os.path.isabs(path) else os.path.join(cwd, path), (path, id_path, max_file_bytes))
+    for path, id_path in scan.files:  # (path.startswith(os.sep) is os.path.isabs on POSIX, for 155k files)
+        found.setdefault(path if path.startswith(os.sep) else os.path.join(cwd, path), (path, id_path, max_file_bytes))
 
     manifest = Manifest(owners=dict(old.owners), shadowed={k: list(v) for k, v in old.shadowed.items()})
     to_parse: dict[str, tuple[str, str, int]] = {}

@@ -34,6 +34,13 @@ def shown_path(path: str) -> str:
         return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
+def _suffix(name: str) -> str:
+    """os.path.splitext(name)[1].lower() for a name that does not start with a dot, without its
+    generality (it is called once per file of the tree)."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
 def _is_utf8(name: str) -> bool:
     return name.isascii() or shown_path(name) == name
 
@@ -90,7 +97,7 @@ def _walk(scan: SourceScan, root: str, id_root: str, seen_dirs: set, inside: tup
             continue
         try:
             is_dir = entry.is_dir()
-            if not is_dir and not (os.path.splitext(name)[1].lower() in ARTICLE_SUFFIXES and entry.is_file()):
+            if not is_dir and not (_suffix(name) in ARTICLE_SUFFIXES and entry.is_file()):
                 continue
             if not _is_utf8(name):
                 what = "folder name is not UTF-8; its files are" if is_dir else "file name is not UTF-8; it is"
