@@ -3,10 +3,13 @@ suggestion of a real search over the corpus in search_fixtures."""
 
 from __future__ import annotations
 
+import random
+import string
+
 import pytest
 from search_fixtures import names, request, search_index_fixture, service_fixture  # noqa: F401 - fixtures
 
-from searchsvc.engine.whoosh_engine.spelling import Vocabulary, edit_distance
+from searchsvc.engine.whoosh_engine.spelling import DeleteIndex, Vocabulary, _deletes, edit_distance
 
 WORDS = [("glacier", 3), ("glance", 1), ("solar", 2), ("sonar", 20), ("the", 50), ("ox", 100), ("covid19", 4)]
 
@@ -77,6 +80,23 @@ def test_completions_are_most_frequent_first_within_the_limit(vocabulary):
     assert vocabulary.complete("co") == [("covid19", 4)]
     assert vocabulary.complete("") == []
     assert vocabulary.complete("zzz") == []
+
+
+def test_delete_index_finds_exactly_the_words_a_dictionary_of_delete_variants_finds():
+    rng = random.Random(14)
+    words = sorted({"".join(rng.choices("abcde", k=rng.randint(3, 7))) for _ in range(400)})
+    by_variant: dict[str, list[str]] = {}
+    for word in words:
+        for variant in _deletes(word) | {word}:
+            by_variant.setdefault(variant, []).append(word)
+    index = DeleteIndex(words)
+    typed = ["".join(rng.choices("abcdef", k=rng.randint(3, 8))) for _ in range(300)]
+
+    for word in typed + words[:50]:
+        variants = _deletes(word) | {word}
+        expected = sorted({w for v in variants for w in by_variant.get(v, ())}, key=words.index)
+        assert index.words_for(variants) == expected
+    assert index.words_for({"".join(rng.choices(string.digits, k=5))}) == []
 
 
 def test_words_without_letters_are_left_out():
