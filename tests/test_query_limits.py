@@ -86,8 +86,8 @@ def test_long_words_are_left_out_of_the_index_and_the_vocabulary_stays_bounded(g
     vocabulary = snapshot.vocabulary()
 
     assert max(len(w) for w in vocabulary.frequency) <= MAX_TOKEN_LENGTH
-    assert all(len(w) <= MAX_WORD_LENGTH for variants in vocabulary._deletes.values() for w in variants)
-    assert len(vocabulary._deletes) <= (MAX_WORD_LENGTH + 1) * len(vocabulary.frequency)
+    assert all(len(w) <= MAX_WORD_LENGTH for w in vocabulary._deletes.words)
+    assert len(vocabulary._deletes.hashes) <= (MAX_WORD_LENGTH + 1) * len(vocabulary.frequency)
     assert service.search(request(q="giant")).total == 1
     assert names(service.search(request(q="random letters"))) == ["letters"]
     assert service.search(request(q="x" * 100)).total == 0
