@@ -274,11 +274,13 @@ def test_a_full_disk_under_a_parallel_full_build_is_one_error_line_from_the_cli(
         _, stderr = child.communicate(timeout=120)
 
         assert child.returncode == 1
+        # the disk fills while the workers keep their parsed articles in the index folder
         assert stderr == (
-            f"Error: No space left on device while writing {index_dir}/gen-000001: free some space and run "
+            f"Error: No space left on device while writing {index_dir}: free some space and run "
             "the build again; there is no index to serve until a build succeeds.\n"
         )
         assert generation_names(index_dir) == []
+        assert [p.name for p in index_dir.iterdir() if p.name.startswith(".parsed-")] == []
         assert lock_is_free(index_dir)
 
 

@@ -94,7 +94,7 @@ class WhooshBuild:
         indexer chose as its own segment (build_workers.py). Full builds only."""
         if not self.full:
             return None
-        return _ShardedLoad(self, ShardWorkers(jobs, workers, parse, progress))
+        return _ShardedLoad(self, ShardWorkers(jobs, workers, parse, progress, spill_dir=self.index_dir))
 
     def document_count(self) -> int:
         if self.generation is None or not self._written:
