@@ -21,7 +21,7 @@ import click
 
 from searchsvc.config import Settings, load_settings
 from searchsvc.errors import SearchsvcError
-from searchsvc.server_setup import configure_logging, worker_count
+from searchsvc.server_setup import configure_logging, limit_malloc_arenas, worker_count
 from searchsvc.stats import index_location
 from searchsvc.worker_sockets import ConnectionBalance, balanced_waitress_server, listening_socket
 
@@ -100,6 +100,7 @@ def _serve_forever(settings: Settings, sock: socket.socket, balance: ConnectionB
     """Create the app (and its engine) in this process and serve ``sock`` until told to stop."""
     from searchsvc.web import create_app
 
+    limit_malloc_arenas()  # before the engine and waitress start their threads
     app = create_app(settings)
     try:
         # open the index (a second or two on a large one) before taking connections, so the

@@ -1,8 +1,10 @@
 """What ``searchsvc serve`` decides before it serves: how many worker processes (one per usable
-core by default), and how its log lines look."""
+core by default), how its log lines look, and how many malloc arenas each process keeps."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import os
 import sys
@@ -40,3 +42,26 @@ def configure_logging() -> None:
     scheduler_log = logging.getLogger("apscheduler.scheduler")
     if not any(isinstance(f, SkipMaxInstancesWarning) for f in scheduler_log.filters):
         scheduler_log.addFilter(SkipMaxInstancesWarning())
+
+
+# glibc's mallopt() parameter (malloc.h), and the arenas a server process keeps
+M_ARENA_MAX = -8
+MALLOC_ARENAS = 2
+
+
+def limit_malloc_arenas() -> bool:
+    """At most MALLOC_ARENAS glibc malloc arenas in this process. Each waitress thread otherwise
+    gets an arena of its own, which keeps what that thread's searches freed (about 20 MB per
+    worker at 155k articles after a load run); under the GIL the threads gain nothing from
+    separate arenas. Call before the threads start. MALLOC_ARENA_MAX, when set, wins. False where
+    there is no glibc."""
+    name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
+    try:
+        mallopt = ctypes.CDLL(name).mallopt if name else None
+    except (OSError, AttributeError):
+        mallopt = None
+    if mallopt is None:
+        return False
+    if "MALLOC_ARENA_MAX" not in os.environ:
+        mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,24 @@ def test_usable_cores_follow_the_affinity_mask_not_the_machine():
     finally:
         os.sched_setaffinity(0, allowed)
     assert usable_cores() == len(allowed)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_limit_malloc_arenas_sets_two_arenas_unless_the_user_set_malloc_arena_max(monkeypatch):
+    from searchsvc import server_setup
+
+    calls = []
+
+    class RecordingLibc:
+        def mallopt(self, param: int, value: int) -> int:
+            calls.append((param, value))
+            return 1
+
+    monkeypatch.setattr(server_setup.ctypes, "CDLL", lambda name: RecordingLibc())
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert server_setup.limit_malloc_arenas() is True
+    assert calls == [(-8, 2)]
+    calls.clear()
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert server_setup.limit_malloc_arenas() is True
+    assert calls == []
