@@ -166,3 +166,31 @@ def test_a_crowded_prefix_is_answered_ahead_exactly_as_a_scan_answers_it(monkeyp
         assert table.top(prefix, 5).tolist() == top_in(np.asarray(counts), lo, hi, 5).tolist()
         expected = sorted(inside, key=lambda i: (-counts[i], i))[:5]
         assert table.top(prefix, 5).tolist() == expected
+
+
+def test_a_background_build_answers_as_a_build_in_the_request_does_and_keeps_no_cache_of_words(tmp_path, monkeypatch):
+    from searchsvc import autocomplete
+    from searchsvc.engine.whoosh_engine import completion_index
+    from searchsvc.engine.whoosh_engine.generations import current_generation
+    from searchsvc.engine.whoosh_engine.snapshot import Snapshot
+    from searchsvc.indexer import build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i, title in enumerate(TITLES[:4] + TITLES[-1:]):
+        (corpus / f"t{i}.md").write_text(f"---\ntitle: {title!r}\nwebUrl: https://x.example/{i}\n---\n")
+    build_index([corpus], tmp_path / "index")
+    generation = current_generation(tmp_path / "index")
+    at_once, later = Snapshot(generation.path, generation.name), Snapshot(generation.path, generation.name)
+    monkeypatch.setattr(completion_index, "BUILD_NOW_UP_TO", 0)
+
+    assert completion_index.ready_completion_index(later) is None  # started in the background
+    later.__dict__["_completion_thread"].join(30)
+    assert autocomplete._UNITS == {}  # the words cached while the titles were cut are let go
+    built = completion_index.ready_completion_index(later)
+    expected = completion_index.build_completion_index(at_once)
+
+    assert list(built.spellings) == list(expected.spellings) and len(built.spellings) > 0
+    assert built.phrases.counts.tolist() == expected.phrases.counts.tolist()
+    at_once.close()
+    later.close()

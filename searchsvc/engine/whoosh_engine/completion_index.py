@@ -22,8 +22,9 @@ from collections.abc import Iterable
 import numpy as np
 
 from searchsvc.analysis import fold
-from searchsvc.autocomplete import CANDIDATES, Typed, name_starts, name_suffixes, name_suggestion
+from searchsvc.autocomplete import CANDIDATES, Typed, forget_words, name_starts, name_suffixes, name_suggestion
 from searchsvc.engine.interface import Suggestion
+from searchsvc.engine.whoosh_engine.patches import drop_resident_pages
 from searchsvc.engine.whoosh_engine.phrase_counts import count_phrases
 from searchsvc.engine.whoosh_engine.prefix_table import PackedBytes, PrefixTable
 
@@ -133,6 +134,8 @@ def _build_quietly(s) -> None:
         completion_index_of(s)
     except Exception:  # noqa: BLE001 - logged; suggestions keep coming from the vocabulary
         log.exception("Cannot build the autocomplete index of %s; completing from title words only.", s.name)
+    forget_words()  # every word of the titles, cached while they were cut
+    drop_resident_pages(str(s.folder))  # every stored document, read once for its title
     release_free_memory(collect=True)  # the titles read and cut while building
 
 

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import io
+import mmap
 import os
 import threading
 
@@ -104,6 +105,25 @@ def forget_folder(folder: str) -> None:
     with _compounds_lock:
         for key in [k for k in _compounds if k[0] == prefix]:
             del _compounds[key]
+
+
+def drop_resident_pages(folder: str) -> int:
+    """Unmap from this process the pages it has read of the shared segment files of ``folder``
+    (``madvise(MADV_DONTNEED)``; they stay in the page cache, and a later read maps them again
+    from there): after a pass that read every stored document once (the autocomplete index reads
+    every title), so that the process does not keep hundreds of MB of them counted as its own.
+    Returns the number of files done; 0 where the platform cannot."""
+    prefix = os.path.realpath(folder)
+    with _compounds_lock:
+        sources = [shared._storage._source for key, shared in _compounds.items() if key[0] == prefix]
+    done = 0
+    for source in sources:
+        try:
+            source.madvise(mmap.MADV_DONTNEED)
+            done += 1
+        except (AttributeError, OSError, ValueError):  # no madvise here, or the mapping was closed
+            continue
+    return done
 
 
 structfile.BufferFile.__init__ = _buffer_file_init
