@@ -85,6 +85,34 @@ def search_only(index_dir: Path, passes: int) -> None:
     print(json.dumps({"latencies": latencies, "open_seconds": open_seconds, "mean_total": sum(totals) / len(totals)}))
 
 
+SUGGEST_PATHS = [f"/api/suggest?q={p}" for p in ("uk", "covid+va", "ind", "elys", "mod", "tim", "cli", "spo")] * 5
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of ``pids`` so far (from /proc; a process gone counts 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / TICKS
+
+
+def wait_until_idle(pids: list[int], quiet: float = 3.0, limit: float = 300.0) -> float:
+    """Wait until ``pids`` used under 5 % of a core for ``quiet`` seconds (their background work,
+    such as the autocomplete index, is done), at most ``limit`` seconds; returns the seconds waited."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        before = cpu_seconds(pids)
+        time.sleep(quiet)
+        if cpu_seconds(pids) - before < 0.05 * quiet:
+            break
+    return time.perf_counter() - started
+
+
 def serve_memory(index_dir: Path, workdir: Path, args) -> dict:
     """Start ``searchsvc serve`` (result cache off), send every query ``--load-passes`` times from
     ``--clients`` clients at once (a new connection per request, so every worker gets some), then
@@ -103,6 +131,10 @@ def serve_memory(index_dir: Path, workdir: Path, args) -> dict:
         with ThreadPoolExecutor(args.clients) as pool:
             statuses = list(pool.map(lambda path: get(server.port, path)[0], paths))
         seconds = time.perf_counter() - started
+        # autocomplete as the page asks for it while people type: every worker builds its index
+        with ThreadPoolExecutor(args.clients) as pool:
+            statuses += list(pool.map(lambda path: get(server.port, path)[0], SUGGEST_PATHS))
+        idle_after = wait_until_idle(process_tree(server.proc.pid))
         rss, pss, anonymous = server.memory()
         processes = len(process_tree(server.proc.pid))
     finally:
@@ -114,6 +146,8 @@ def serve_memory(index_dir: Path, workdir: Path, args) -> dict:
         "ready_pss": ready_pss,
         "ready_rss": ready_rss,
         "requests": len(paths),
+        "suggests": len(SUGGEST_PATHS),
+        "idle_after": idle_after,
         "failed": sum(1 for s in statuses if s != 200),
         "rps": len(paths) / seconds,
         "processes": processes,
@@ -232,7 +266,9 @@ def notes(results: list[dict], base: Path, workdir: Path, args) -> list[str]:
         f"search: {args.passes} pass(es) of the 200 queries through SearchService(cache_size=0) in a fresh process "
         "after one warm-up query, as search_latency.py measures",
         f"serve: searchsvc serve --workers {args.workers} --threads {args.threads}, SEARCHSVC_RESULT_CACHE=0; "
-        f"the 200 queries {args.load_passes} times over {args.clients} concurrent clients, then PSS of the tree",
+        f"the 200 queries {args.load_passes} times over {args.clients} concurrent clients, then "
+        f"{len(SUGGEST_PATHS)} autocompletes (each worker builds its autocomplete index), then PSS of the tree once "
+        "it is idle",
     ]
     for r in results:
         out.append(
@@ -240,7 +276,8 @@ def notes(results: list[dict], base: Path, workdir: Path, args) -> list[str]:
             f"{r['others_share']:.0%} of the machine's CPU; searchsvc open + warm-up {r['open_seconds']:.2f} s, "
             f"mean total {r['mean_total']:,.0f}; "
             f"serve {r['serve_processes']} processes, PSS {r['serve_ready_pss'] / MB:,.0f} MB when ready -> "
-            f"{r['serve_pss'] / MB:,.0f} MB after {r['serve_requests']} requests ({r['serve_rps']:.0f}/s, "
+            f"{r['serve_pss'] / MB:,.0f} MB after {r['serve_requests']} searches ({r['serve_rps']:.0f}/s) "
+            f"and {r['serve_suggests']} autocompletes (idle {r['serve_idle_after']:.0f} s later; "
             f"{r['serve_failed']} failed); RSS {r['serve_rss'] / MB:,.0f} MB of which anonymous "
             f"{r['serve_anonymous'] / MB:,.0f} MB"
         )
