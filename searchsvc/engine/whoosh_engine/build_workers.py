@@ -57,6 +57,7 @@ class ShardWorkers:
         spill_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         context = multiprocessing.get_context("fork")
+        self._shard_keys = [{key for key, _ in jobs[shard::count]} for shard in range(count)]
         self.processes = []
         self.pipes: list[Connection] = []
         _running.add(self)
@@ -118,8 +119,11 @@ class ShardWorkers:
         self._folder = folder
         try:
             writer.create_index(folder)
-            for pipe in self.pipes:
-                pipe.send(("write", (str(folder), owners)))
+            for pipe, keys in zip(self.pipes, self._shard_keys, strict=True):
+                # only the ids its own files won: each worker would otherwise hold every id
+                mine = {doc_id: owner for doc_id, owner in owners.items() if owner[0] in keys}
+                pipe.send(("write", (str(folder), mine)))
+                del mine
         except BaseException:
             self.close(kill=True)
             raise
