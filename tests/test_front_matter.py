@@ -8,7 +8,7 @@ import datetime
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from searchsvc.front_matter import _SAFE_LOADER, load_yaml
@@ -32,6 +32,15 @@ def same(a, b) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
     return type(a) is type(b) and a == b
+
+
+def without_secured(value):
+    """``value`` without its 'secured' keys (in any case), at any depth, as front matter drops them."""
+    if isinstance(value, dict):
+        return {k: without_secured(v) for k, v in value.items() if str(k).lower() != "secured"}
+    if isinstance(value, list):
+        return [without_secured(v) for v in value]
+    return value
 
 
 DOCUMENTS = [
@@ -98,9 +107,9 @@ values = st.recursive(
 )
 
 
-@settings(max_examples=300, derandomize=True, deadline=None)
+@settings(max_examples=300, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(value=st.dictionaries(st.text(min_size=1, max_size=10), values, max_size=6), flow=st.booleans())
 def test_front_matter_of_generated_documents_equals_the_safe_loaders(value, flow):
     text = yaml.safe_dump(value, default_flow_style=flow, allow_unicode=True, sort_keys=False)
 
-    assert same(load_yaml(text), loader_value(text))
+    assert same(load_yaml(text), without_secured(loader_value(text)))
