@@ -11,7 +11,15 @@ import pytest
 
 from searchsvc.engine.whoosh_engine.evaluator import Evaluator
 from searchsvc.engine.whoosh_engine.generations import current_generation
-from searchsvc.engine.whoosh_engine.postings_file import MAX_TERM_BYTES, SIDECAR_FIELDS, SUFFIX
+from searchsvc.engine.whoosh_engine.postings_file import (
+    MAX_TERM_BYTES,
+    SIDECAR_FIELDS,
+    SUFFIX,
+    TERM_BLOCK,
+    open_sidecar,
+    sidecar_arrays,
+    write_sidecar,
+)
 from searchsvc.engine.whoosh_engine.query_parser import make_parser, parse_user_query
 from searchsvc.engine.whoosh_engine.snapshot import Snapshot
 from searchsvc.indexer import build_index
@@ -177,3 +185,24 @@ def test_an_update_of_an_index_without_postings_files_writes_them_for_new_segmen
         "Team India loses",
         "Team spirit in Delhi",
     ]
+
+
+def test_a_word_is_found_in_any_block_of_a_long_word_list(tmp_path):
+    # more words than one lookup block holds: every word, and words between, before and after
+    # them, are found (or not) where a binary search of the whole list finds them
+    words = sorted({f"w{i * 7919 % 100_003:06d}".encode() for i in range(1, 700)})
+    docs = np.arange(len(words), dtype=np.int32)
+    ones = np.ones(len(words), dtype=np.uint32)
+    starts = np.arange(len(words) + 1, dtype=np.int64)
+    arrays = sidecar_arrays("title", words, starts, docs, ones, starts, np.zeros(len(words), dtype=np.uint32))
+    write_sidecar(tmp_path / "seg.postings", arrays)
+    postings = open_sidecar(tmp_path, "seg")
+    field = postings.fields["title"]
+    assert len(words) > 5 * TERM_BLOCK
+    probes = words + [w + b"0" for w in words] + [w[:-1] for w in words] + [b"", b"a", b"w", b"x", b"\xff"]
+    for probe in probes:
+        expected = words.index(probe) if probe in words else -1
+        assert postings._find(field, probe) == expected, probe
+        found, _ = postings.postings("title", probe)
+        assert found.tolist() == ([expected] if expected >= 0 else [])
+    postings.close()

@@ -109,6 +109,28 @@ class ValueColumn:
         return np.array(sorted(set(found)), dtype=np.int32)
 
 
+MAX_BIT_VALUES = 8
+# row m: which of 8 values a document whose value bits are m carries (1) or not (0)
+_BIT_TABLE = (np.arange(1 << MAX_BIT_VALUES)[:, None] >> np.arange(MAX_BIT_VALUES) & 1).astype(np.int64)
+
+
+class DayColumn:
+    """Each document's day (days since 1970) as a number into the sorted distinct days of the
+    dated documents (``len(days)`` for an undated one): a result set's days are counted with one
+    bincount, and its months and years from those counts."""
+
+    def __init__(self, day: np.ndarray, has_date: np.ndarray) -> None:
+        self.days = np.unique(day[has_date])
+        self.codes = np.where(has_date, np.searchsorted(self.days, day), len(self.days)).astype(np.int32)
+        dates = self.days.astype("datetime64[D]")
+        self.months = dates.astype("datetime64[M]").astype(np.int32)
+        self.years = dates.astype("datetime64[Y]").astype(np.int32)
+
+    def counts(self, docs: np.ndarray) -> np.ndarray:
+        """How many of ``docs`` fall on each of ``days``."""
+        return np.bincount(self.codes[docs], minlength=len(self.days) + 1)[:-1]
+
+
 class MultiValueColumn:
     """A multi-valued string column (values joined by \\x1f) in CSR form."""
 
@@ -138,6 +160,19 @@ class MultiValueColumn:
         for i, value in enumerate(self.values):
             self._by_lower.setdefault(value.casefold(), []).append(i)
         self._masks: dict[tuple[int, ...], np.ndarray] = {}
+        self._bits = self._value_bits()
+
+    def _value_bits(self) -> np.ndarray | None:
+        """Each document's values as the bits of one byte, when there are few values and no
+        document carries one twice (else None: counts reads the CSR arrays)."""
+        if not 0 < len(self.values) <= MAX_BIT_VALUES or not len(self.ords):
+            return None
+        bit = (np.uint8(1) << self.ords.astype(np.uint8)).astype(np.uint8)
+        bits = np.zeros(len(self.indptr) - 1, dtype=np.uint8)
+        np.bitwise_or.at(bits, self.doc_of, bit)
+        if int(np.unpackbits(bits).sum()) != len(self.ords):  # a value twice in a document
+            return None
+        return bits
 
     def ords_for(self, wanted: tuple[str, ...]) -> np.ndarray:
         found: list[int] = []
@@ -157,6 +192,10 @@ class MultiValueColumn:
 
     def counts(self, docs: np.ndarray) -> np.ndarray:
         """How many of ``docs`` carry each value."""
+        bits = self._bits
+        if bits is not None:  # one byte per document: count its combinations, then each value's
+            combinations = np.bincount(bits[docs], minlength=1 << MAX_BIT_VALUES)
+            return combinations @ _BIT_TABLE[:, : len(self.values)]
         starts, ends = self.indptr[docs], self.indptr[docs + 1]
         lengths = ends - starts
         total = int(lengths.sum())

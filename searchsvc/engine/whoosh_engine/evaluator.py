@@ -172,8 +172,7 @@ class Evaluator:
             if not len(docs):
                 continue
             if field in s.lengths:
-                b = self.b.get(field, 0.75)
-                norm = 1.0 - b + b * s.lengths[field][docs] / s.average_length[field]
+                norm = s.length_norms(field, self.b.get(field, 0.75))[docs]
                 parts_tf.append(self.weights.get(field, 1.0) * freqs / norm)
             else:
                 parts_tf.append(freqs)

@@ -7,6 +7,7 @@ selected provider still shows the other providers with their counts.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import numpy as np
 
@@ -44,10 +45,12 @@ def count_facets(s: Snapshot, request, docs: np.ndarray, filters: dict[str, np.n
     out: dict[str, Facet] = {}
 
     def docs_for(facet: str) -> np.ndarray:
+        others = [mask for name, mask in filters.items() if name != facet]
+        if not others:
+            return docs
         keep = np.ones(len(docs), dtype=bool)
-        for name, mask in filters.items():
-            if name != facet:
-                keep &= mask
+        for mask in others:
+            keep &= mask
         return docs[keep]
 
     selected_by_facet = {
@@ -74,36 +77,42 @@ def count_facets(s: Snapshot, request, docs: np.ndarray, filters: dict[str, np.n
 
 
 def date_facet(s: Snapshot, subset: np.ndarray, request) -> Facet:
-    days = s.day[subset][s.has_date[subset]]
-    if not len(days):
+    # counted per distinct day of the snapshot (one bincount), then per month or year from those
+    dates = s.dates
+    per_day = dates.counts(subset)
+    present = np.flatnonzero(per_day)
+    if not len(present):
         return Facet("date", [], "month", False)
-    first = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.min()))
-    last = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.max()))
+    first = dt.date(1970, 1, 1) + dt.timedelta(days=int(dates.days[present[0]]))
+    last = dt.date(1970, 1, 1) + dt.timedelta(days=int(dates.days[present[-1]]))
     span = (last - first).days
     interval = "day" if span <= 62 else ("month" if span <= 3 * 366 else "year")
-    dated = subset[s.has_date[subset]]
-    # counted with bincount over the snapshot's day/month/year numbers (no sort of the matches)
-    keys = {"day": s.day, "month": s.month, "year": s.year}[interval][dated]
-    base = int(keys.min())
-    per_bucket = np.bincount(keys - base)
-    buckets = np.flatnonzero(per_bucket)
-    counts = per_bucket[buckets]
-    unit = {"day": "datetime64[D]", "month": "datetime64[M]", "year": "datetime64[Y]"}[interval]
-    numbers = (buckets + base).astype(np.int64)
-    starts = [d.astype(dt.date) for d in numbers.astype(unit).astype("datetime64[D]")]
-    if interval == "day":
-        ends = starts
-    else:
-        ends = [d.astype(dt.date) - dt.timedelta(days=1) for d in (numbers + 1).astype(unit).astype("datetime64[D]")]
+    keys = {"day": dates.days, "month": dates.months, "year": dates.years}[interval][present]  # ascending
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    counts = np.add.reduceat(per_day[present], starts)
     values = []
     low = request.date_from or dt.date.min
     high = request.date_to or dt.date.max
     has_range = bool(request.date_from or request.date_to)
-    for start, end, count in zip(starts, ends, counts, strict=True):
-        label = start.isoformat()[: {"day": 10, "month": 7, "year": 4}[interval]]
+    for number, count in zip(keys[starts].tolist(), counts.tolist(), strict=True):
+        start, end, label = _bucket(interval, number)
         selected = has_range and start >= low and end <= high
         values.append(FacetValue(label, int(count), selected, start.isoformat(), end.isoformat()))
     return Facet("date", values, interval, False)
+
+
+@lru_cache(maxsize=65536)
+def _bucket(interval: str, number: int) -> tuple[dt.date, dt.date, str]:
+    """The first and last day of a date bucket (``number``: days, months or years since 1970)
+    and its label."""
+    unit = {"day": "datetime64[D]", "month": "datetime64[M]", "year": "datetime64[Y]"}[interval]
+    start = np.array([number], dtype=np.int64).astype(unit).astype("datetime64[D]")[0].astype(dt.date)
+    if interval == "day":
+        end = start
+    else:
+        end = np.array([number + 1], dtype=np.int64).astype(unit).astype("datetime64[D]")[0].astype(dt.date)
+        end -= dt.timedelta(days=1)
+    return start, end, start.isoformat()[: {"day": 10, "month": 7, "year": 4}[interval]]
 
 
 def all_of(masks: dict[str, np.ndarray], size: int) -> np.ndarray:

@@ -24,19 +24,27 @@ _ACCENTED = re.compile(r"[^\x00-\x7f\u2000-\u206f\u00a0-\u00bf\u00d7\u00f7]")
 # The apostrophes of texts without accented letters (the others, U+FF07 and U+02BC, are looked
 # for among all tokens): one may join two letters of a word, and a term is its word without them.
 _JOINS = "'\u2019\u2018"
-_GAP = f"[{_JOINS}]?"
 
 
 @lru_cache(maxsize=4096)
 def _candidate_pattern(terms: tuple[str, ...]) -> re.Pattern:
-    # each a token (TOKEN_PATTERN) starting with the term's letters, apostrophes between them
-    # allowed ("dor" finds "d'Or"); a token starts where no letter, and no letter and apostrophe,
-    # come before it
-    alternatives = "|".join(_GAP.join(map(re.escape, t)) for t in sorted(terms, key=len, reverse=True))
-    return re.compile(
-        rf"(?<!\w)(?<!\w[{_JOINS}])(?:{alternatives})(?:\w|[{_JOINS}](?=\w))*",
-        re.IGNORECASE,
-    )
+    # each a token (TOKEN_PATTERN) starting with the term's letters, an apostrophe between them
+    # allowed ("dor" finds "d'Or"; the text is scanned with its curly ones made straight); a token
+    # starts where no letter, and no letter and apostrophe, come before it, which is checked after
+    # a term's first letter (over it): the scan then skips to where a term's first letter stands
+    alternatives = "|".join(_alternative(t) for t in sorted(terms, key=len, reverse=True))
+    return re.compile(rf"(?:{alternatives})(?:\w|'(?=\w))*", re.IGNORECASE | re.DOTALL)
+
+
+def _alternative(term: str) -> str:
+    if not term:
+        return r"(?<!\w)(?<!\w')"
+    return re.escape(term[0]) + r"(?<!\w.)(?<!\w'.)" + "".join("'?" + re.escape(c) for c in term[1:])
+
+
+def _straight(text: str) -> str:
+    """``text`` with its curly apostrophes (_JOINS) made straight: one character for one."""
+    return text.replace("\u2019", "'").replace("\u2018", "'")
 
 
 def _candidates(wanted: set[str], prefixes: tuple[str, ...]) -> re.Pattern:
@@ -65,9 +73,10 @@ def highlight(text: str, wanted: set[str], prefixes: tuple[str, ...] = (), fragm
     if wanted or prefixes:
         # Without accented letters (which the analyzer folds), a word can only match when it
         # starts with a wanted term: let a regular expression find those, then check each.
-        finder = _candidates(wanted, prefixes) if not _ACCENTED.search(text) else _TOKENS
-        for match in finder.finditer(text):
-            token = match.group()
+        accented = _ACCENTED.search(text)
+        finder, scanned = (_TOKENS, text) if accented else (_candidates(wanted, prefixes), _straight(text))
+        for match in finder.finditer(scanned):
+            token = text[match.start() : match.end()]
             term = _TERMS.get(token)
             if term is None:
                 term = analyse_token(_ANALYZER, token)

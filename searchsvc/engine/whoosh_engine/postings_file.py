@@ -19,6 +19,7 @@ The file name matches Whoosh's segment file pattern, so Whoosh deletes it with i
 
 from __future__ import annotations
 
+import bisect
 import json
 import mmap
 import os
@@ -36,6 +37,7 @@ SIDECAR_FIELDS = ("title", "excerpt", "body", "topics_text", "provider_text", "d
 # stay small even when an article holds one absurdly long "word"
 MAX_TERM_BYTES = 64
 _ALIGN = 8
+TERM_BLOCK = 64  # words per block of a field's word list (postings lookups)
 
 
 def sidecar_path(folder: Path, segment_id: str) -> Path:
@@ -132,11 +134,14 @@ def _padded(n: int) -> int:
 
 
 class _Field:
-    __slots__ = ("terms", "width", "starts", "pos_starts", "docs", "freqs", "positions")
+    __slots__ = ("terms", "width", "firsts", "starts", "pos_starts", "docs", "freqs", "positions")
 
     def __init__(self, arrays: dict[str, np.ndarray], field: str) -> None:
         self.terms = arrays[f"{field}.terms"]
         self.width = self.terms.dtype.itemsize
+        # every TERM_BLOCK-th word, in memory: a lookup reads one block of the file's words
+        # instead of probing pages all over them (each probe a TLB and cache miss)
+        self.firsts = self.terms[::TERM_BLOCK].tolist()
         self.starts = arrays[f"{field}.starts"]
         self.pos_starts = arrays[f"{field}.pos_starts"]
         self.docs = arrays[f"{field}.docs"]
@@ -169,7 +174,13 @@ class SegmentPostings:
     def _find(self, f: _Field, term: bytes) -> int:
         if len(term) > f.width or not len(f.terms):
             return -1
-        i = int(np.searchsorted(f.terms, term))
+        # the block whose first word is the last one <= term, then the word within it: the
+        # place np.searchsorted(f.terms, term) finds (words are distinct and sorted)
+        block = bisect.bisect_right(f.firsts, term) - 1
+        if block < 0:
+            return -1
+        lo = block * TERM_BLOCK
+        i = bisect.bisect_left(f.terms, term, lo, min(lo + TERM_BLOCK, len(f.terms)))
         return i if i < len(f.terms) and f.terms[i] == term else -1
 
     def postings(self, field: str, term: bytes) -> tuple[np.ndarray, np.ndarray]:

@@ -16,6 +16,7 @@ from whoosh.util.numeric import byte_to_length
 
 from searchsvc.engine.whoosh_engine.column_cache import load as load_columns
 from searchsvc.engine.whoosh_engine.columns import (
+    DayColumn,
     MultiValueColumn,
     PerField,
     ValueColumn,
@@ -83,6 +84,7 @@ class Snapshot:
         # per search field: each document's length, and the live documents' average
         self.lengths = PerField(self._lengths)
         self.average_length = PerField(self._average_length)
+        self._norms: dict[tuple[str, float], np.ndarray] = {}
 
     @property
     def documents(self) -> int:
@@ -107,14 +109,7 @@ class Snapshot:
         lambda self: self._saved.get("title_key") or ValueColumn(self._facet_values["title_key"], keep_values=False)
     )
 
-    @cached_property
-    def month(self) -> np.ndarray:
-        """Months since 1970 (for the date histogram's buckets)."""
-        return self.day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int32)
-
-    @cached_property
-    def year(self) -> np.ndarray:
-        return self.day.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int32)
+    dates = cached_property(lambda self: DayColumn(self.day, self.has_date))  # for the date histogram
 
     @cached_property
     def key_rank(self) -> np.ndarray:
@@ -142,7 +137,7 @@ class Snapshot:
         for name in ("provider", "domain", "category", "type", "topics", "title_key"):
             getattr(self, name)
         self.__dict__.pop("_facet_values", None)  # every column is built: its source can go
-        self.key_rank, self.ts_rank, self.month, self.year  # noqa: B018 - built on first use
+        self.key_rank, self.ts_rank, self.dates  # noqa: B018 - built on first use
         if vocabulary:
             self.vocabulary().warm()
             build_in_background(self)  # autocomplete's index takes longer: completion_index.py
@@ -160,6 +155,14 @@ class Snapshot:
                 lengths = np.frombuffer(raw, dtype=np.uint8)
             out[offset : offset + len(lengths)] = _LENGTH_TABLE[lengths]
         return out
+
+    def length_norms(self, field: str, b: float) -> np.ndarray:
+        """BM25's ``1 - b + b * length / average`` of each document's ``field``, once per field and
+        ``b`` (a setting of the ranking model, not of a request: a few per process)."""
+        norms = self._norms.get((field, b))
+        if norms is None:
+            norms = self._norms[field, b] = 1.0 - b + b * self.lengths[field] / self.average_length[field]
+        return norms
 
     def _average_length(self, field: str) -> float:
         return max(float(self.lengths[field][self.live].mean()) if self.count else 1.0, 1.0)
@@ -208,8 +211,8 @@ class Snapshot:
         else:
             docs = np.concatenate(docs_parts).astype(np.int32, copy=False)
             freqs = np.concatenate(freq_parts).astype(np.float32)
-            keep = self.live[docs]
-            result = (docs[keep], freqs[keep]) if not keep.all() else (docs, freqs)
+            keep = self.live[docs] if self.count < self.size else None  # (no deletions: all live)
+            result = (docs[keep], freqs[keep]) if keep is not None and not keep.all() else (docs, freqs)
         if through_whoosh:  # postings files are read in place: only Whoosh's reads are cached
             with self._cache_lock:
                 self._cache[key] = result
