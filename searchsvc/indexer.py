@@ -164,6 +164,8 @@ def _build(
         parsed_files, load.parsed = load.parsed, []
     else:
         parsed_files = parse_files(jobs, progress)
+    del jobs, to_parse, found  # a few hundred bytes a file: the parsed files say what is needed now
+    scan.files.clear()
 
     winners: dict[str, Article] = {}
     for parsed in parsed_files:

@@ -21,7 +21,7 @@ Progress = Callable[[int, int], None]
 Job = tuple[str, tuple[str, str, int]]
 
 
-@dataclass
+@dataclass(slots=True)
 class Parsed:
     key: str
     display: str

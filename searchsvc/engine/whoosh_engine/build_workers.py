@@ -31,7 +31,7 @@ def stop_workers() -> None:
         workers.close(kill=True)
 
 
-@dataclass
+@dataclass(slots=True)
 class ArticleStub:
     """What the parent needs of an article to resolve duplicates."""
 
@@ -73,6 +73,7 @@ class ShardWorkers:
                 )
                 self.pipes.append(parent_end)
                 process.start()
+                process._args = ()  # the child has its share of the jobs; the parent need not keep it
                 child_end.close()
                 self.processes.append(process)
             self.parsed = sorted(self._gather_parsed(len(jobs), progress), key=lambda p: p.key)
@@ -89,8 +90,9 @@ class ShardWorkers:
             for conn in ready:
                 shard = self.pipes.index(conn)
                 kind, payload = self._receive(shard)
-                if kind == "progress":
-                    done[shard] = payload
+                if kind == "some parsed":  # sent as they come: a worker does not hold them all
+                    done[shard], parsed = payload
+                    results.extend(parsed)
                     if progress:
                         progress(sum(done), total)
                 elif kind == "parsed":
@@ -207,7 +209,8 @@ def _worker(
             parsed.articles = [ArticleStub(a.id, a.related_to) for a in parsed.articles]
             stubs.append(parsed)
             if number % PROGRESS_EVERY == 0:
-                conn.send(("progress", number))
+                conn.send(("some parsed", (number, stubs)))
+                stubs = []
         spill.flush()
         conn.send(("parsed", stubs))
         del stubs
