@@ -18,7 +18,7 @@ from searchsvc.engine import open_search
 from searchsvc.engine.whoosh_engine import generation_switch as switching
 from searchsvc.engine.whoosh_engine import search as whoosh_search
 from searchsvc.engine.whoosh_engine.generation_switch import GenerationSwitch, open_snapshot
-from searchsvc.engine.whoosh_engine.generations import CURRENT
+from searchsvc.engine.whoosh_engine.generations import CURRENT, current_generation
 from searchsvc.indexer import build_index
 from searchsvc.search import SearchService, parse_request
 
@@ -73,6 +73,27 @@ def test_searches_right_after_a_new_generation_answer_from_the_old_one_until_it_
     wait_for(lambda: switch.current(INTERVAL).name == "gen-000002", what="the switch to gen-000002")
     assert opened == ["gen-000001", "gen-000002"]  # one open per generation, however many calls
     assert switch.opening is None
+
+
+def test_a_caller_that_saw_the_old_generation_just_before_the_switch_does_not_open_the_new_one_again(index):
+    opened: list[str] = []
+
+    def open_counted(generation):
+        opened.append(generation.name)
+        return open_snapshot(generation)
+
+    switch = GenerationSwitch(index, open_counted)
+    switch.current(INTERVAL)
+    publish_berlin(index)
+    new = current_generation(index)
+    switch._open_in_background(new, time.monotonic())
+    wait_for(lambda: switch.opening is None and switch.current(INTERVAL).name == new.name, what="the switch")
+
+    # a request that read the snapshot (still gen-000001) before the switch, and asks only now
+    switch._open_in_background(new, time.monotonic())
+
+    assert (opened, switch.opening) == (["gen-000001", "gen-000002"], None)
+    switch.close()
 
 
 def test_a_service_switches_to_the_new_generation_and_a_search_in_progress_keeps_its_own(index, monkeypatch):

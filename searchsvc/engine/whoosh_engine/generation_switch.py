@@ -104,6 +104,8 @@ class GenerationSwitch:
         with self._state_lock:
             if self._opening is not None:
                 return
+            if self._snapshot is not None and self._snapshot.name == generation.name:
+                return  # opened meanwhile: the caller read the snapshot before it was installed
             failed_at = self._failed.get(generation.name)
             if failed_at is not None and now - failed_at < self.retry_seconds:
                 return
