@@ -46,6 +46,31 @@ def wait_for_background_work(timeout: float = 300.0) -> float:
     return time.perf_counter() - started
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of ``pids`` so far (from /proc; a process gone counts 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(pids: list[int], quiet: float = 3.0, limit: float = 300.0) -> float:
+    """Wait until ``pids`` used under 5 % of a core for ``quiet`` seconds (their background work,
+    such as the autocomplete index, is done), at most ``limit`` seconds; returns the seconds waited."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        before = cpu_seconds(pids)
+        time.sleep(quiet)
+        if cpu_seconds(pids) - before < 0.05 * quiet:
+            break
+    return time.perf_counter() - started
+
+
 def count_article_files(corpus: Path) -> int:
     return sum(1 for _ in iter_article_paths([corpus]))
 

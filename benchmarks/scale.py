@@ -38,6 +38,7 @@ from common import (
     process_tree,
     run_measured,
     summarise,
+    wait_until_idle,
 )
 from http_load import HOST, TICKS, Mode, Server, code_version, get, machine_cpu, request_path
 from scale_corpus import ensure_copies
@@ -86,31 +87,6 @@ def search_only(index_dir: Path, passes: int) -> None:
 
 
 SUGGEST_PATHS = [f"/api/suggest?q={p}" for p in ("uk", "covid+va", "ind", "elys", "mod", "tim", "cli", "spo")] * 5
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds of ``pids`` so far (from /proc; a process gone counts 0)."""
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / TICKS
-
-
-def wait_until_idle(pids: list[int], quiet: float = 3.0, limit: float = 300.0) -> float:
-    """Wait until ``pids`` used under 5 % of a core for ``quiet`` seconds (their background work,
-    such as the autocomplete index, is done), at most ``limit`` seconds; returns the seconds waited."""
-    started = time.perf_counter()
-    while time.perf_counter() - started < limit:
-        before = cpu_seconds(pids)
-        time.sleep(quiet)
-        if cpu_seconds(pids) - before < 0.05 * quiet:
-            break
-    return time.perf_counter() - started
 
 
 def serve_memory(index_dir: Path, workdir: Path, args) -> dict:
