@@ -69,8 +69,9 @@ class DeleteIndex:
             variants = _deletes(word) | {word}
             hashes.extend(map(hash, variants))
             numbers.extend([number] * len(variants))
-        order = np.argsort(np.array(hashes, dtype=np.int64), kind="stable")
-        self.hashes = np.array(hashes, dtype=np.int64)[order]
+        keys = np.array(hashes, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        self.hashes = keys[order]
         self.numbers = np.array(numbers, dtype=np.int32)[order]
 
     def words_for(self, variants: set[str]) -> list[str]:

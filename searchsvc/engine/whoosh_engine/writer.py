@@ -172,7 +172,7 @@ def write_changes(folder: Path, delete_ids: Sequence[str], articles: Sequence[Ar
     try:
         for doc_id in [*delete_ids, *(article.id for article in articles)]:  # replaced articles too
             writer.delete_by_term("id", doc_id)
-        added = write_segment(folder, articles)
+        added = write_segment(folder, articles) if articles else []
         kept = writer._merge_segments(None, None, None)
         if writer._added:  # the merge policy merged small segments into this writer's segment
             kept.append(writer._finalize_segment())
