@@ -4,13 +4,17 @@ a new view atomically. Engine-neutral: the builder (engine/interface.py) is all 
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+import numpy as np
 
 from searchsvc.documents import Article
-from searchsvc.engine import Build, Builder, open_builder
-from searchsvc.manifest import FileEntry, Manifest
+from searchsvc.engine import Build, Builder, BuildState, open_builder
+from searchsvc.manifest import FileEntry, Manifest, ManifestError, ManifestTable, Owners
 from searchsvc.memory import release_free_memory
 from searchsvc.parsing import MAX_FILE_BYTES, Job, Parsed, Progress, parse_files, read_and_parse
 from searchsvc.report import DocumentFailure, IndexReport
@@ -23,8 +27,7 @@ __all__ = ["MAX_FILE_BYTES", "Job", "build_index", "check_sources", "index_artic
 def read_manifest(builder_or_index_dir: Builder | str | os.PathLike[str]) -> Manifest | None:
     """The file records of the published view (None when nothing is published)."""
     builder = _builder(builder_or_index_dir)
-    state = builder.last_state()
-    return Manifest.from_state(state) if builder.current() else None
+    return Manifest.from_state(builder.last_state()) if builder.current() else None
 
 
 def _builder(builder_or_index_dir: Builder | str | os.PathLike[str] | None, index_dir=None) -> Builder:
@@ -91,70 +94,67 @@ def _build(
     started = time.time()
     cwd = os.getcwd()
     full = build.full
-    old = Manifest() if full else Manifest.from_state(builder.last_state())
+    old, damaged = (ManifestTable.empty(), "") if full else _last_table(builder)
     scan = scan_sources(sources, follow_external_links)
     report = IndexReport(full=full, started_at=started, failures=list(scan.failures), warnings=list(scan.warnings))
     report.warnings[:0] = getattr(build, "warnings", [])  # e.g. why an update became a full build
+    if damaged:
+        report.warnings.insert(0, damaged)
 
     found: dict[str, tuple[str, str, int]] = {}
-    for path, id_path in scan.files:  # (path.startswith(os.sep) is os.path.isabs on POSIX, for 155k files)
-        found.setdefault(path if path.startswith(os.sep) else os.path.join(cwd, path), (path, id_path, max_file_bytes))
+    # (os.path.isabs and os.path.join without their generality: once per file of the tree)
+    here = cwd.rstrip(os.sep) + os.sep
+    for path, id_path in scan.files:
+        found.setdefault(path if path.startswith(os.sep) else here + path, (path, id_path, max_file_bytes))
 
-    manifest = Manifest(owners=dict(old.owners), shadowed={k: list(v) for k, v in old.shadowed.items()})
-    to_parse: dict[str, tuple[str, str, int]] = {}
-    for key, job in found.items():
-        entry = old.files.get(key)
-        if entry is None:
-            to_parse[key] = job
-            continue
-        try:
-            info = os.stat(key)
-        except OSError:
-            to_parse[key] = job
-            continue
-        if (
-            info.st_size == entry.size
-            and info.st_mtime_ns == entry.mtime_ns
-            # a changed max_file_bytes re-reads the files it now lets in or keeps out
-            and (entry.size > max_file_bytes) == ("max_file_bytes" in entry.failure)
-        ):
-            manifest.files[key] = entry
-        else:
-            to_parse[key] = job
+    kept, to_parse = _unchanged(found, old, max_file_bytes)
     # what was indexed from a folder that cannot be read now is kept, not deleted
     unreadable = tuple(p if os.path.isabs(p) else os.path.join(cwd, p) for p in scan.unreadable)
-    gone = []
-    for key, entry in old.files.items():
-        if key in found:
-            continue
-        if unreadable and key.startswith(unreadable):
-            manifest.files[key] = entry
-        else:
-            gone.append(key)
-
-    # Release what deleted and re-parsed files held; files that lost those ids get another look.
-    delete_ids: set[str] = set()
-    for key in gone + [k for k in to_parse if k in old.files]:
-        for doc_id in old.files[key].ids:
-            owner = manifest.owners.get(doc_id)
-            if owner and owner[0] == key:
-                del manifest.owners[doc_id]
-                delete_ids.add(doc_id)
-                for other in manifest.shadowed.pop(doc_id, []):
-                    if other in manifest.files and other in found and other != key:
-                        to_parse.setdefault(other, found[other])
-            elif doc_id in manifest.shadowed:
-                manifest.shadowed[doc_id] = [p for p in manifest.shadowed[doc_id] if p != key]
+    gone: list[str] = []
+    if len(old):
+        seen = kept.copy()
+        for key in to_parse:
+            row = old.row_of.get(key)
+            if row is not None:
+                seen[row] = True
+        for row in np.flatnonzero(~seen).tolist():
+            key = old.paths[row]
+            if unreadable and key.startswith(unreadable):
+                kept[row] = True
+            else:
+                gone.append(key)
     if not full and not to_parse and not gone:
-        report.unchanged = len(manifest.files)
+        report.unchanged = int(kept.sum())
         report.failures += [
-            DocumentFailure(e.display, e.failure, e.line or None) for e in manifest.files.values() if e.failure
+            DocumentFailure(display, reason, line or None)
+            for row, (reason, line, display) in sorted(old.failures.items())
+            if kept[row]
         ]
         report.generation = builder.current()
         report.documents = old.report.get("documents") or builder.current_documents()
         report.finished_at = time.time()
         report.seconds = report.finished_at - started
         return report
+
+    # (a full build's owners are all new: a plain dict)
+    owners = Owners(old) if len(old) else {}
+    manifest = Manifest(owners=owners, shadowed=old.shadowed(), base=old, kept=kept)
+    # Release what deleted and re-parsed files held; files that lost those ids get another look.
+    delete_ids: set[str] = set()
+    row_of = old.row_of if len(old) else {}
+    for key in gone + [k for k in to_parse if k in row_of]:
+        for doc_id in old.ids_of(row_of[key]):
+            owner = manifest.owners.get(doc_id)
+            if owner and owner[0] == key:
+                del manifest.owners[doc_id]
+                delete_ids.add(doc_id)
+                for other in manifest.shadowed.pop(doc_id, []):
+                    row = row_of.get(other)
+                    if row is not None and kept[row] and other in found and other != key:
+                        to_parse.setdefault(other, found[other])
+                        kept[row] = False
+            elif doc_id in manifest.shadowed:
+                manifest.shadowed[doc_id] = [p for p in manifest.shadowed[doc_id] if p != key]
     report.timings["scan"] = round(time.time() - started, 3)
     jobs = sorted(to_parse.items())
     load = None
@@ -170,7 +170,7 @@ def _build(
     winners: dict[str, Article] = {}
     for parsed in parsed_files:
         _record(parsed, manifest, report, winners)
-    _count_changes(parsed_files, old, manifest, report)
+    _count_changes(parsed_files, manifest, report)
     report.deleted = len(gone)
 
     delete_ids -= set(winners)
@@ -179,8 +179,8 @@ def _build(
     if load is not None:
         winners.clear()
         load.start(manifest.owners)
-        # while the workers write, the manifest waits as JSON text: a sixth of its size as objects
-        encoded_files = manifest.encode_files()
+        # while the workers write, the manifest waits encoded: a fraction of its size as objects
+        state = BuildState(manifest.encode(), {}, manifest.file_count())
         manifest = Manifest()
         release_free_memory()
         report.articles = load.finish()
@@ -190,34 +190,84 @@ def _build(
         build.delete(sorted(delete_ids))
         build.upsert(articles)
         del articles
-        encoded_files = manifest.encode_files()
+        state = BuildState(manifest.encode(), {}, manifest.file_count())
     report.documents = build.document_count()
     report.timings["write"] = round(time.time() - started - sum(report.timings.values()), 3)
     report.finished_at = time.time()
     report.seconds = report.finished_at - started
     report.generation = build.view_name
-    build.publish(encoded_files, report.to_dict())
+    build.publish(replace(state, report=report.to_dict()))
     report.timings["publish"] = round(time.time() - started - sum(report.timings.values()), 3)
     return report
 
 
-def _count_changes(parsed_files: list[Parsed], old: Manifest, manifest: Manifest, report: IndexReport) -> None:
+def _count_changes(parsed_files: list[Parsed], manifest: Manifest, report: IndexReport) -> None:
+    old = manifest.base
+    row_of = old.row_of if len(old) else {}
     for parsed in parsed_files:
-        previous = old.files.get(parsed.key)
-        if parsed.failure and not (previous and previous.failure == parsed.failure.reason):
+        row = row_of.get(parsed.key)
+        before = old.failures.get(row, ("",))[0] if row is not None else ""
+        if parsed.failure and not (row is not None and before == parsed.failure.reason):
             continue  # counted as failed only
-        if previous is None:
+        if row is None:
             report.added += 1
-        elif previous.sha1 == parsed.sha1 and previous.failure == (parsed.failure.reason if parsed.failure else ""):
+        elif old.sha1[row].decode() == parsed.sha1 and before == (parsed.failure.reason if parsed.failure else ""):
             report.unchanged += 1
         else:
             report.updated += 1
-    report.unchanged += len(manifest.files) - len(parsed_files)
+    report.unchanged += manifest.file_count() - len(parsed_files)
     # unchanged files that failed before still fail
-    reparsed = {p.key for p in parsed_files}
-    for key, entry in manifest.files.items():
-        if entry.failure and key not in reparsed:
-            report.failures.append(DocumentFailure(entry.display, entry.failure, entry.line or None))
+    report.failures += [
+        DocumentFailure(display, reason, line or None) for reason, line, display in manifest.kept_failures()
+    ]
+
+
+def _last_table(builder: Builder) -> tuple[ManifestTable, str]:
+    """The last build's file records, and a warning when they cannot be read (every file is
+    then read again, as if new: the index stays right, the update takes longer)."""
+    try:
+        return ManifestTable.from_state(builder.last_state()), ""
+    except (ManifestError, ValueError, KeyError, TypeError) as exc:
+        reason = f"the last build's file records cannot be read ({exc}); every file was read again"
+        return ManifestTable.empty(), reason
+
+
+def _unchanged(
+    found: dict[str, tuple[str, str, int]], old: ManifestTable, max_file_bytes: int
+) -> tuple[np.ndarray, dict[str, tuple[str, str, int]]]:
+    """Rows of ``old`` whose files are found with the size and mtime recorded (a mask), and the
+    found files to read. Sizes and mtimes are compared as arrays: one stat per file is the cost."""
+    kept = np.zeros(len(old), bool)
+    if not len(old):
+        return kept, dict(found)
+    row_of = old.row_of
+    keys = list(found)
+    rows = np.fromiter((row_of.get(key, -1) for key in keys), np.int64, len(keys))
+    known = rows >= 0
+    sizes: list[int] = []
+    mtimes: list[int] = []
+    stat = os.stat
+    for key in itertools.compress(keys, known.tolist()):
+        try:
+            info = stat(key)
+        except OSError:
+            sizes.append(-1)
+            mtimes.append(-1)
+            continue
+        sizes.append(info.st_size)
+        mtimes.append(info.st_mtime_ns)
+    size = np.array(sizes, np.int64)
+    at = rows[known]
+    same = np.zeros(len(keys), bool)
+    # a changed max_file_bytes re-reads the files it now lets in or keeps out
+    same[known] = (
+        (size == old.size[at])
+        & (np.array(mtimes, np.int64) == old.mtime[at])
+        & ((size > max_file_bytes) == old.too_big()[at])
+    )
+    kept[rows[same]] = True
+    to_parse = {keys[position]: found[keys[position]] for position in np.flatnonzero(~same).tolist()}
+    return kept, to_parse
 
 
 def _cpus() -> int:
@@ -265,4 +315,4 @@ def index_articles(
     builder = _builder(builder, index_dir)
     with builder.begin(True, lock_timeout) as build:
         build.upsert(list(articles))
-        return build.publish("{}", {"articles": len(articles), "finished_at": time.time()})
+        return build.publish(BuildState(b"", {"articles": len(articles), "finished_at": time.time()}))

@@ -4,6 +4,7 @@ cannot be read or name that is not UTF-8 reported instead of silently left out."
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from searchsvc.report import DocumentFailure
 
 ARTICLE_SUFFIXES = frozenset({".md", ".markdown", ".txt"})
+_NAME = operator.attrgetter("name")
 
 
 @dataclass
@@ -32,13 +34,6 @@ def shown_path(path: str) -> str:
         return path
     except UnicodeEncodeError:
         return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-def _suffix(name: str) -> str:
-    """os.path.splitext(name)[1].lower() for a name that does not start with a dot, without its
-    generality (it is called once per file of the tree)."""
-    dot = name.rfind(".")
-    return name[dot:].lower() if dot > 0 else ""
 
 
 def _is_utf8(name: str) -> bool:
@@ -93,13 +88,15 @@ def _walk(scan: SourceScan, root: str, id_root: str, seen_dirs: set, inside: tup
             stack.pop()
             continue
         name = entry.name
-        if name.startswith("."):
+        if name[0] == ".":
             continue
         try:
             is_dir = entry.is_dir()
-            if not is_dir and not (_suffix(name) in ARTICLE_SUFFIXES and entry.is_file()):
-                continue
-            if not _is_utf8(name):
+            if not is_dir:  # (the suffix test inlined: it runs once per entry of the tree)
+                dot = name.rfind(".")
+                if dot <= 0 or name[dot:].lower() not in ARTICLE_SUFFIXES or not entry.is_file():
+                    continue
+            if not (name.isascii() or _is_utf8(name)):
                 what = "folder name is not UTF-8; its files are" if is_dir else "file name is not UTF-8; it is"
                 reason = f"{what} skipped. Rename it (e.g. with convmv) to index it"
                 scan.failures.append(DocumentFailure(shown_path(entry.path), reason))
@@ -132,7 +129,7 @@ def _list_folder(scan: SourceScan, folder: str, seen_dirs: set) -> list[os.DirEn
             return None
         seen_dirs.add(key)
         with os.scandir(folder) as entries:
-            return sorted(entries, key=lambda e: e.name)
+            return sorted(entries, key=_NAME)
     except OSError as exc:
         reason = (
             f"cannot read folder ({exc.strerror or exc}); its files were skipped, and an update keeps what was "

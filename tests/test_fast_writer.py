@@ -61,3 +61,26 @@ def test_bulk_writer_segments_hold_exactly_what_whoosh_writes(tmp_path: Path):
     assert len(ours) > 100
     assert ours == theirs
     assert max(len(rows) for rows in ours.values()) > 256
+
+
+def test_terms_in_one_document_are_inlined_and_read_the_same_after_a_merge(tmp_path: Path):
+    from searchsvc.engine.whoosh_engine.writer import write_changes
+
+    articles = _articles()
+    folder = tmp_path / "index"
+    folder.mkdir()
+    write_full(folder, articles[:150])
+    write_changes(folder, [], articles[150:])  # a second segment, for the merge
+    ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
+    with ix.reader() as reader:
+        first_segment = reader.leaf_readers()[0][0]
+        assert len(ix._segments()) == 2
+        # inlined in the term table: no block in the postings file
+        assert type(first_segment.postings("id", articles[0].id)).__name__ == "ListMatcher"
+    before = _postings(folder)
+
+    writer = SegmentWriter(ix, codec=new_codec())
+    writer.commit(optimize=True)  # Whoosh's own merge reads every posting back
+
+    assert len(whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)._segments()) == 1
+    assert _postings(folder) == before

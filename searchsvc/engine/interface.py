@@ -223,11 +223,13 @@ class ResultStream:
 
 @dataclass(frozen=True, slots=True)
 class BuildState:
-    """What the last build recorded beside its view: the indexer's file records (engine-neutral,
-    JSON-ready, opaque to the engine) and its report."""
+    """What a build records beside its view: the indexer's file records (bytes the indexer
+    encodes, opaque to the engine; a dict in states saved by earlier versions), their number,
+    and the build's report."""
 
-    files: dict[str, Any]
+    files: bytes | bytearray | dict[str, Any]
     report: dict[str, Any]
+    file_count: int = 0
 
 
 class ParseResult(Protocol):
@@ -274,9 +276,9 @@ class Build(Protocol):
 
     def document_count(self) -> int: ...
 
-    def publish(self, files: str, report: dict[str, Any]) -> str:
-        """Make the build the view readers get, in one atomic step, saving ``files`` (JSON text of
-        the indexer's file records) and ``report`` as its BuildState; returns the view's name."""
+    def publish(self, state: BuildState) -> str:
+        """Make the build the view readers get, in one atomic step, saving ``state`` beside it
+        (``last_state()`` returns it while the view is current); returns the view's name."""
         ...
 
     def abort(self) -> None: ...

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import replace
 
 from searchsvc.analysis import ANALYSIS_VERSION
 from searchsvc.engine.interface import BuildState
@@ -135,7 +135,7 @@ class OpenSearchBuild:
             client.indices.refresh(index=self.name)
             return int(client.count(index=self.name)["count"])
 
-    def publish(self, files: str, report: dict[str, Any]) -> str:
+    def publish(self, state: BuildState) -> str:
         client = self.cluster.client
         settings = self.cluster.settings
         with self.cluster.errors("publishing the new index", self.name):
@@ -157,8 +157,8 @@ class OpenSearchBuild:
                     f"The new index {self.name} has shards that did not start within 120 s; it was not published "
                     f"and the current index keeps serving. Check the cluster ('GET _cluster/allocation/explain')."
                 )
-            report = dict(report, generation=self.name)
-            names.write_state(self.cluster, self.name, files, report, time.time())
+            state = replace(state, report=dict(state.report, generation=self.name))
+            names.write_state(self.cluster, self.name, state, time.time())
             actions = [{"add": {"index": self.name, "alias": names.alias(self.cluster.prefix)}}]
             found = client.indices.get_alias(name=names.alias(self.cluster.prefix), ignore=[404])
             for index in found if "error" not in found else ():

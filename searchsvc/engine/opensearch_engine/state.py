@@ -2,7 +2,8 @@
 
 - ``<prefix>``: the alias readers follow; ``<prefix>-g<UTC timestamp>``: one index per view.
 - ``<prefix>-state``: one document per view (its id the index name) holding the indexer's file
-  records (zlib-compressed JSON) and report, and the ``lock`` document of the running build.
+  records (zlib-compressed, as the indexer encoded them), their number and the report, and the
+  ``lock`` document of the running build.
 """
 
 from __future__ import annotations
@@ -61,9 +62,16 @@ def ensure_state_index(cluster) -> None:
             raise
 
 
-def write_state(cluster, view: str, files: str, report: dict, built_at: float) -> None:
-    packed = base64.b64encode(zlib.compress(files.encode("utf-8"), 6)).decode("ascii")
-    body = {"kind": "view", "files_z": packed, "report": json.dumps(report), "built_at": built_at}
+def write_state(cluster, view: str, state: BuildState, built_at: float) -> None:
+    files = json.dumps(state.files).encode("utf-8") if isinstance(state.files, dict) else state.files
+    packed = base64.b64encode(zlib.compress(files, 6)).decode("ascii")
+    body = {
+        "kind": "view",
+        "files_z": packed,
+        "file_count": state.file_count,
+        "report": json.dumps(state.report),
+        "built_at": built_at,
+    }
     cluster.client.index(index=state_index(cluster.prefix), id=view, body=body, refresh="wait_for")
 
 
@@ -75,8 +83,12 @@ def read_state(cluster, view: str) -> tuple[BuildState, float | None] | None:
     except exceptions.NotFoundError:
         return None
     source = found["_source"]
-    files = json.loads(zlib.decompress(base64.b64decode(source["files_z"])).decode("utf-8"))
-    return BuildState(files=files, report=json.loads(source["report"])), source.get("built_at")
+    files = zlib.decompress(base64.b64decode(source["files_z"]))  # JSON text in states of earlier versions
+    count = source.get("file_count")
+    if count is None:
+        count = len(json.loads(files)) if files.startswith(b"{") else 0
+    state = BuildState(files=files, report=json.loads(source["report"]), file_count=int(count))
+    return state, source.get("built_at")
 
 
 def delete_state(cluster, views: list[str]) -> None:

@@ -29,7 +29,7 @@ def summarise(cluster, index: str, documents: int, top: int) -> IndexSummary:
     return IndexSummary(
         view=index,
         documents=documents,
-        files=len(state.files) if state else 0,
+        files=state.file_count if state else 0,
         built_at=built_at,
         build_seconds=float(report.get("seconds") or 0.0),
         report=report,

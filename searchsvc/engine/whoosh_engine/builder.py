@@ -11,7 +11,6 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from whoosh import index as whoosh_index
 
@@ -31,7 +30,7 @@ from searchsvc.engine.whoosh_engine.generations import (
     write_error,
 )
 from searchsvc.engine.whoosh_engine.schema import analysis_version
-from searchsvc.engine.whoosh_engine.summary import MANIFEST, read_state, write_state
+from searchsvc.engine.whoosh_engine.summary import STATE_FILES, read_state, write_state
 
 # why a build asked for as an update rebuilds everything (a line of its report's warnings)
 OUTDATED_ANALYSIS = (
@@ -70,7 +69,8 @@ class WhooshBuild:
             self.generation = new_generation(self.index_dir)
             if not self.full:
                 link_generation(self.current, self.generation)
-                (self.generation.path / MANIFEST).unlink(missing_ok=True)
+                for name in STATE_FILES:
+                    (self.generation.path / name).unlink(missing_ok=True)
         return self.generation
 
     def delete(self, ids) -> None:
@@ -103,7 +103,7 @@ class WhooshBuild:
             return document_count(self.current.path)
         return document_count(self.generation.path)
 
-    def publish(self, files: str, report: dict[str, Any]) -> str:
+    def publish(self, state: BuildState) -> str:
         generation = self._start()
         if not self._written:
             if self.full:
@@ -111,8 +111,8 @@ class WhooshBuild:
             elif self._deletes:
                 writer.write_changes(generation.path, sorted(set(self._deletes)), [])
             self._written = True
-        write_state(generation.path, files, report)
-        save_columns(generation)
+        write_state(generation.path, state)
+        save_columns(generation, None if self.full else self.current)
         publish_generation(self.index_dir, generation)
         return generation.name
 
@@ -187,14 +187,15 @@ class WhooshBuilder:
         return document_count(generation.path) if generation else 0
 
 
-def save_columns(generation: Generation) -> None:
+def save_columns(generation: Generation, previous: Generation | None = None) -> None:
     """Save the generation's facet columns and sort ranks beside it (column_cache.py), so that
-    opening it to search loads them instead of decoding every document's values."""
+    opening it to search loads them instead of decoding every document's values; an update's
+    from the ``previous`` generation's for the segments they share."""
     from searchsvc.engine.whoosh_engine.column_cache import save
     from searchsvc.engine.whoosh_engine.snapshot import Snapshot
 
     snapshot = Snapshot(generation.path, generation.name)
     try:
-        save(snapshot, generation.path)
+        save(snapshot, generation.path, previous.path if previous is not None else None)
     finally:
         snapshot.close()

@@ -205,6 +205,19 @@ class MultiValueColumn:
         return np.bincount(self.ords[offsets], minlength=len(self.values))
 
 
+def key_rank_of(title_ords: np.ndarray, published_ts: np.ndarray) -> np.ndarray:
+    """Each document's place when all are sorted by (title key, date, number)."""
+    everything = np.arange(len(published_ts), dtype=np.int32)
+    key_rank = np.empty(len(published_ts), dtype=np.int32)
+    key_rank[np.lexsort((everything, published_ts, title_ords))] = everything
+    return key_rank
+
+
+def ts_rank_of(published_ts: np.ndarray) -> np.ndarray:
+    """Each document's date as a dense rank (ties share one)."""
+    return np.searchsorted(np.unique(published_ts), published_ts).astype(np.uint32)
+
+
 class PerField(dict):
     """A value per search field, computed on first use (``in`` is true of every search field)."""
 

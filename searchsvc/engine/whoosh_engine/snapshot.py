@@ -21,8 +21,10 @@ from searchsvc.engine.whoosh_engine.columns import (
     PerField,
     ValueColumn,
     fixed_width_bytes,
+    key_rank_of,
     numbers_bytes,
     read_facets,
+    ts_rank_of,
 )
 from searchsvc.engine.whoosh_engine.completion_index import build_in_background
 from searchsvc.engine.whoosh_engine.postings_file import open_sidecar
@@ -117,10 +119,7 @@ class Snapshot:
         result set for collapsing is then sorting small integers, or marking them in a bitmap."""
         if "key_rank" in self._saved:
             return self._saved["key_rank"]
-        everything = np.arange(self.size, dtype=np.int32)
-        key_rank = np.empty(self.size, dtype=np.int32)
-        key_rank[np.lexsort((everything, self.published_ts, self.title_key.ords))] = everything
-        return key_rank
+        return key_rank_of(self.title_key.ords, self.published_ts)
 
     @cached_property
     def ts_rank(self) -> np.ndarray:
@@ -128,7 +127,7 @@ class Snapshot:
         64-bit key of (score, date rank) instead of three keys."""
         if "ts_rank" in self._saved:
             return self._saved["ts_rank"]
-        return np.searchsorted(np.unique(self.published_ts), self.published_ts).astype(np.uint32)
+        return ts_rank_of(self.published_ts)
 
     def warm(self, vocabulary: bool = True) -> None:
         """Read now everything otherwise read on first use (the vocabulary too, unless told not to)."""

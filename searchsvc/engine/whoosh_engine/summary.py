@@ -11,40 +11,53 @@ import numpy as np
 from searchsvc.engine.interface import BuildState, IndexSummary
 from searchsvc.engine.whoosh_engine.snapshot import Snapshot
 
-MANIFEST = "manifest.json"  # the indexer's BuildState, beside the segments of each generation
+# The indexer's BuildState, beside the segments of each generation: a line of JSON (the report and
+# the number of files), then the file records as the indexer encoded them.
+STATE = "build-state"
+OLD_MANIFEST = "manifest.json"  # what earlier versions saved: {"files": {...}, "report": {...}}
+STATE_FILES = (STATE, OLD_MANIFEST)
 
 
-def read_state(folder: Path) -> BuildState | None:
-    """The BuildState a build saved in generation ``folder`` (None when there is none)."""
+def read_state(folder: Path, with_files: bool = True) -> BuildState | None:
+    """The BuildState a build saved in generation ``folder`` (None when there is none);
+    ``with_files=False`` reads its report and count only."""
     try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        with open(folder / STATE, "rb") as saved:
+            head = json.loads(saved.readline())
+            files = saved.read() if with_files else b""
+        return BuildState(files, head.get("report", {}), int(head.get("file_count", 0)))
+    except FileNotFoundError:
+        pass
+    except ValueError:
+        return None
+    try:
+        data = json.loads((folder / OLD_MANIFEST).read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         return None
-    return BuildState(data.get("files", {}), data.get("report", {}))
+    files = data.get("files", {})
+    return BuildState(files if with_files else {}, data.get("report", {}), len(files))
 
 
-def write_state(folder: Path, files: str, report: dict) -> None:
-    """Save a BuildState in generation ``folder``: ``files`` is JSON text already (a full build
-    encodes it before its write phase, its memory peak), spliced in as it is."""
-    tmp = folder / (MANIFEST + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as out:
-        out.write('{"files":')
-        out.write(files)
-        out.write(',"report":')
-        out.write(json.dumps(report, separators=(",", ":")))
-        out.write("}")
-    tmp.replace(folder / MANIFEST)
+def write_state(folder: Path, state: BuildState) -> None:
+    """Save a BuildState in generation ``folder`` (written aside, then renamed into place)."""
+    tmp = folder / (STATE + ".tmp")
+    head = {"report": state.report, "file_count": state.file_count}
+    with open(tmp, "wb") as out:
+        out.write(json.dumps(head, separators=(",", ":")).encode("utf-8"))
+        out.write(b"\n")
+        out.write(json.dumps(state.files).encode("utf-8") if isinstance(state.files, dict) else state.files)
+    tmp.replace(folder / STATE)
 
 
 def summarise(s: Snapshot, top: int = 10) -> IndexSummary:
     folder = Path(s.folder)
-    state = read_state(folder) or BuildState({}, {})
+    state = read_state(folder, with_files=False) or BuildState(b"", {})
     report = state.report
     size = sum(entry.stat().st_size for entry in folder.iterdir() if entry.is_file())
     return IndexSummary(
         view=s.name,
         documents=s.count,
-        files=len(state.files),
+        files=state.file_count,
         built_at=report.get("finished_at") or folder.stat().st_mtime,
         build_seconds=float(report.get("seconds", 0.0)),
         report=report,

@@ -39,16 +39,49 @@ def _cached_reader(self, fieldname, column):
 whoosh3.W3PerDocReader._cached_reader = _cached_reader
 
 
+INLINE_LIMIT = 2  # a term in one document: its posting inlined (InliningPostingsWriter)
+
+
+class InliningPostingsWriter(whoosh3.W3PostingsWriter):
+    """Whoosh's postings writer, with the postings of a term in fewer than ``inlinelimit``
+    documents kept in its record of the term table instead of a block of their own in the
+    postings file (a header, a pickle and a block record for one posting). whoosh-reloaded
+    2.7.5's own inlining calls a method its term info does not have (``set_inline``), so only
+    its default, which never inlines, works. Readers of any version read inlined postings."""
+
+    def finish_postings(self):
+        terminfo = self._terminfo
+        if not self.written() and 0 < len(self) < self._inlinelimit:
+            terminfo.add_block(self)
+            # a format without values (Existence) has none buffered: each posting's is b"", as a
+            # block reader gives (merging reads them, and wants bytes)
+            values = self._values or [b""] * len(self._ids)
+            terminfo.set_inlined(self._ids, self._weights, values)
+            self._terminfo = None
+            return terminfo
+        return super().finish_postings()
+
+
 class SearchsvcCodec(whoosh3.W3Codec):
-    """Whoosh's codec without per-block length statistics: they only serve Whoosh's own
-    block-max scoring, which searchsvc does not use, and cost a column read per posting."""
+    """Whoosh's codec without per-block length statistics (they only serve Whoosh's own
+    block-max scoring, which searchsvc does not use, and cost a column read per posting), and
+    with the postings of a term found in one document inlined in the term table."""
 
     length_stats = False
+
+    def postings_writer(self, dbfile, byteids=False):
+        return InliningPostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
 
 
 def new_codec() -> whoosh3.W3Codec:
     # uncompressed posting blocks: zlib was a tenth of the build time and slows every query
-    return SearchsvcCodec(compression=0)
+    return SearchsvcCodec(compression=0, inlinelimit=INLINE_LIMIT)
 
 
 def article_fields(article: Article) -> dict:
@@ -170,8 +203,10 @@ def write_changes(folder: Path, delete_ids: Sequence[str], articles: Sequence[Ar
     before = {segment.segment_id() for segment in ix._segments()}
     writer = SegmentWriter(ix, codec=new_codec(), limitmb=CHANGES_MB)
     try:
-        for doc_id in [*delete_ids, *(article.id for article in articles)]:  # replaced articles too
-            writer.delete_by_term("id", doc_id)
+        # replaced articles too; through one searcher (Whoosh opens a reader per call without one)
+        with writer.searcher() as searcher:
+            for doc_id in [*delete_ids, *(article.id for article in articles)]:
+                writer.delete_by_term("id", doc_id, searcher=searcher)
         added = write_segment(folder, articles) if articles else []
         kept = writer._merge_segments(None, None, None)
         if writer._added:  # the merge policy merged small segments into this writer's segment
