@@ -4,6 +4,7 @@ prefix table (prefix_table.py: a crowded prefix answered ahead as a scan would a
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 
 import numpy as np
@@ -183,14 +184,49 @@ def test_a_background_build_answers_as_a_build_in_the_request_does_and_keeps_no_
     generation = current_generation(tmp_path / "index")
     at_once, later = Snapshot(generation.path, generation.name), Snapshot(generation.path, generation.name)
     monkeypatch.setattr(completion_index, "BUILD_NOW_UP_TO", 0)
+    built_here = []
+    build_here = completion_index.build_completion_index
+    monkeypatch.setattr(completion_index, "build_completion_index", lambda s: built_here.append(s) or build_here(s))
+    autocomplete.forget_words()  # (what earlier tests cut in this process)
 
     assert completion_index.ready_completion_index(later) is None  # started in the background
-    later.__dict__["_completion_thread"].join(30)
-    assert autocomplete._UNITS == {}  # the words cached while the titles were cut are let go
+    later.__dict__["_completion_thread"].join(60)
+    assert built_here == []  # built in a child process
+    assert autocomplete._UNITS == {}  # no words cut and cached in this process
     built = completion_index.ready_completion_index(later)
-    expected = completion_index.build_completion_index(at_once)
+    expected = build_here(at_once)
 
     assert list(built.spellings) == list(expected.spellings) and len(built.spellings) > 0
     assert built.phrases.counts.tolist() == expected.phrases.counts.tolist()
     at_once.close()
     later.close()
+
+
+def test_a_background_build_whose_child_fails_is_made_in_the_process_with_a_warning(tmp_path, monkeypatch, caplog):
+    from searchsvc import autocomplete
+    from searchsvc.engine.whoosh_engine import completion_index
+    from searchsvc.engine.whoosh_engine.generations import current_generation
+    from searchsvc.engine.whoosh_engine.snapshot import Snapshot
+    from searchsvc.indexer import build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i, title in enumerate(TITLES[:3]):
+        (corpus / f"t{i}.md").write_text(f"---\ntitle: {title!r}\nwebUrl: https://x.example/{i}\n---\n")
+    build_index([corpus], tmp_path / "index")
+    generation = current_generation(tmp_path / "index")
+    snapshot = Snapshot(generation.path, generation.name)
+    monkeypatch.setattr(completion_index, "BUILD_NOW_UP_TO", 0)
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+
+    with caplog.at_level("WARNING", logger="searchsvc.engine"):
+        assert completion_index.ready_completion_index(snapshot) is None
+        snapshot.__dict__["_completion_thread"].join(60)
+
+    assert completion_index.ready_completion_index(snapshot) is not None
+    assert autocomplete._UNITS == {}
+    assert [r.getMessage() for r in caplog.records] == [
+        f"Cannot build the autocomplete index of {generation.name} in a child process "
+        "([Errno 2] No such file or directory: '/nonexistent/python'); building it here."
+    ]
+    snapshot.close()
