@@ -21,7 +21,7 @@ import click
 
 from searchsvc.config import Settings, load_settings
 from searchsvc.errors import SearchsvcError
-from searchsvc.server_setup import configure_logging, limit_malloc_arenas, worker_count
+from searchsvc.server_setup import configure_logging, limit_malloc_arenas, preload_worker_code, worker_count
 from searchsvc.stats import index_location
 from searchsvc.worker_sockets import ConnectionBalance, balanced_waitress_server, listening_socket
 
@@ -147,6 +147,7 @@ def run_server(settings: Settings, echo=click.echo, schedule: Schedule | None = 
             _stop_schedule(schedule)
             sock.close()
         return 0
+    preload_worker_code(settings.engine)
     return run_workers(lambda sock, balance: _serve_forever(settings, sock, balance), sock, workers, signals, schedule)
 
 

@@ -46,15 +46,15 @@ def configure_logging() -> None:
 
 # glibc's mallopt() parameter (malloc.h), and the arenas a server process keeps
 M_ARENA_MAX = -8
-MALLOC_ARENAS = 2
+MALLOC_ARENAS = 1
 
 
 def limit_malloc_arenas() -> bool:
     """At most MALLOC_ARENAS glibc malloc arenas in this process. Each waitress thread otherwise
     gets an arena of its own, which keeps what that thread's searches freed (about 20 MB per
-    worker at 155k articles after a load run); under the GIL the threads gain nothing from
-    separate arenas. Call before the threads start. MALLOC_ARENA_MAX, when set, wins. False where
-    there is no glibc."""
+    worker at 155k articles after a load run, and a second arena about 5 MB more than one);
+    under the GIL the threads gain nothing from separate arenas. Call before the threads start.
+    MALLOC_ARENA_MAX, when set, wins. False where there is no glibc."""
     name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
     try:
         mallopt = ctypes.CDLL(name).mallopt if name else None
@@ -65,3 +65,19 @@ def limit_malloc_arenas() -> bool:
     if "MALLOC_ARENA_MAX" not in os.environ:
         mallopt(M_ARENA_MAX, MALLOC_ARENAS)
     return True
+
+
+def preload_worker_code(engine: str) -> None:
+    """Import what the workers run before forking them, and move every object made so far out of
+    the garbage collector's sight (gc.freeze): the modules' code and data are then shared by the
+    workers, copy-on-write, instead of each worker importing its own (about 7 MB of PSS less
+    with 2 workers at 155k articles). Imports only: the index is opened, and threads started, in
+    each worker after the fork."""
+    import gc
+    import importlib
+
+    importlib.import_module("searchsvc.web")
+    package = "opensearch_engine" if engine == "opensearch" else "whoosh_engine"
+    importlib.import_module(f"searchsvc.engine.{package}.search")
+    gc.collect()
+    gc.freeze()

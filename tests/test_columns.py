@@ -217,3 +217,42 @@ def test_saved_columns_of_an_index_without_topics_are_loaded(corpus, index_dir, 
     assert loaded is not None
     assert loaded["topics"].values == []
     assert loaded["provider"].values == [""]
+
+
+def test_saved_columns_are_read_in_place_from_one_mapping_and_a_compressed_file_is_refused(
+    corpus, index_dir, write_article
+):
+    import mmap
+
+    from searchsvc.engine.whoosh_engine import column_cache
+    from searchsvc.engine.whoosh_engine.generations import current_generation
+    from searchsvc.engine.whoosh_engine.snapshot import Snapshot
+    from searchsvc.indexer import build_index
+
+    for i in range(3):
+        write_article(f"a{i}.md", f"Title {i}", f"https://example.com/{i}")
+    build_index([corpus], index_dir)
+    generation = current_generation(index_dir)
+    path = generation.path / column_cache.CACHE_FILE
+    with np.load(path) as saved:
+        copied = {name: saved[name] for name in saved.files}
+
+    mapped = column_cache.mapped_arrays(path)
+
+    assert sorted(mapped) == sorted(copied)
+    for name, array in copied.items():
+        assert np.array_equal(mapped[name], array) and mapped[name].dtype == array.dtype, name
+        assert not mapped[name].flags.writeable
+        owner = mapped[name]
+        while isinstance(owner, np.ndarray):
+            owner = owner.base
+        assert isinstance(owner.obj if isinstance(owner, memoryview) else owner, mmap.mmap), name
+    np.savez_compressed(path, **copied)
+    with pytest.raises(ValueError, match="is not a stored array"):
+        column_cache.mapped_arrays(path)
+    snapshot = Snapshot(generation.path, generation.name)
+    try:
+        assert column_cache.load(snapshot) is None  # decoded from the segments instead
+        assert snapshot.provider.values == [""]
+    finally:
+        snapshot.close()

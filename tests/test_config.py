@@ -187,7 +187,7 @@ def test_usable_cores_follow_the_affinity_mask_not_the_machine():
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
-def test_limit_malloc_arenas_sets_two_arenas_unless_the_user_set_malloc_arena_max(monkeypatch):
+def test_limit_malloc_arenas_sets_one_arena_unless_the_user_set_malloc_arena_max(monkeypatch):
     from searchsvc import server_setup
 
     calls = []
@@ -200,7 +200,7 @@ def test_limit_malloc_arenas_sets_two_arenas_unless_the_user_set_malloc_arena_ma
     monkeypatch.setattr(server_setup.ctypes, "CDLL", lambda name: RecordingLibc())
     monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
     assert server_setup.limit_malloc_arenas() is True
-    assert calls == [(-8, 2)]
+    assert calls == [(-8, 1)]
     calls.clear()
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
     assert server_setup.limit_malloc_arenas() is True
