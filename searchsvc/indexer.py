@@ -136,9 +136,8 @@ def _build(
         report.seconds = report.finished_at - started
         return report
 
-    # (a full build's owners are all new: a plain dict)
-    owners = Owners(old) if len(old) else {}
-    manifest = Manifest(owners=owners, shadowed=old.shadowed(), base=old, kept=kept)
+    # (a full build's owners are all new: a plain dict, dropped with the manifest before the write)
+    manifest = Manifest(owners=Owners(old) if len(old) else {}, shadowed=old.shadowed(), base=old, kept=kept)
     # Release what deleted and re-parsed files held; files that lost those ids get another look.
     delete_ids: set[str] = set()
     row_of = old.row_of if len(old) else {}
