@@ -126,9 +126,7 @@ def _build(
     if not full and not to_parse and not gone:
         report.unchanged = int(kept.sum())
         report.failures += [
-            DocumentFailure(display, reason, line or None)
-            for row, (reason, line, display) in sorted(old.failures.items())
-            if kept[row]
+            DocumentFailure(display, reason, line or None) for reason, line, display in old.failures_of(kept)
         ]
         report.generation = builder.current()
         report.documents = old.report.get("documents") or builder.current_documents()
@@ -140,7 +138,7 @@ def _build(
     manifest = Manifest(owners=Owners(old) if len(old) else {}, shadowed=old.shadowed(), base=old, kept=kept)
     # Release what deleted and re-parsed files held; files that lost those ids get another look.
     delete_ids: set[str] = set()
-    row_of = old.row_of if len(old) else {}
+    row_of = old.row_of
     for key in gone + [k for k in to_parse if k in row_of]:
         for doc_id in old.ids_of(row_of[key]):
             owner = manifest.owners.get(doc_id)
@@ -202,7 +200,7 @@ def _build(
 
 def _count_changes(parsed_files: list[Parsed], manifest: Manifest, report: IndexReport) -> None:
     old = manifest.base
-    row_of = old.row_of if len(old) else {}
+    row_of = old.row_of
     for parsed in parsed_files:
         row = row_of.get(parsed.key)
         before = old.failures.get(row, ("",))[0] if row is not None else ""

@@ -120,11 +120,8 @@ class Manifest:
 
     def kept_failures(self) -> list[tuple[str, int, str]]:
         """(reason, line, display) of the kept files that failed when last read."""
-        rows = self.kept_rows()
-        if not self.base.failures or not len(rows):
-            return []
-        wanted = set(rows.tolist())
-        return [failure for row, failure in sorted(self.base.failures.items()) if row in wanted]
+        self.kept_rows()  # (a row read again is no longer kept)
+        return self.base.failures_of(self.kept)
 
     def encode(self) -> bytearray:
         """The file records as bytes, for the engine to keep beside the view it publishes."""

@@ -149,6 +149,10 @@ class ManifestTable:
             flags[row] = TOO_BIG in reason
         return flags
 
+    def failures_of(self, rows: np.ndarray) -> list[tuple[str, int, str]]:
+        """(reason, line, display) of the failed files among ``rows`` (a mask), in row order."""
+        return [failure for row, failure in sorted(self.failures.items()) if rows[row]]
+
     def ids_of(self, row: int) -> list[str]:
         return self.ids[self.id_start[row] : self.id_start[row + 1]]
 

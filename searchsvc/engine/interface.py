@@ -224,8 +224,8 @@ class ResultStream:
 @dataclass(frozen=True, slots=True)
 class BuildState:
     """What a build records beside its view: the indexer's file records (bytes the indexer
-    encodes, opaque to the engine; a dict in states saved by earlier versions), their number,
-    and the build's report."""
+    encodes, opaque to the engine; read back as a dict from states saved by earlier versions),
+    their number, and the build's report."""
 
     files: bytes | bytearray | dict[str, Any]
     report: dict[str, Any]

@@ -63,8 +63,7 @@ def ensure_state_index(cluster) -> None:
 
 
 def write_state(cluster, view: str, state: BuildState, built_at: float) -> None:
-    files = json.dumps(state.files).encode("utf-8") if isinstance(state.files, dict) else state.files
-    packed = base64.b64encode(zlib.compress(files, 6)).decode("ascii")
+    packed = base64.b64encode(zlib.compress(state.files, 6)).decode("ascii")
     body = {
         "kind": "view",
         "files_z": packed,
@@ -75,17 +74,26 @@ def write_state(cluster, view: str, state: BuildState, built_at: float) -> None:
     cluster.client.index(index=state_index(cluster.prefix), id=view, body=body, refresh="wait_for")
 
 
-def read_state(cluster, view: str) -> tuple[BuildState, float | None] | None:
+def read_state(cluster, view: str, with_files: bool = True) -> tuple[BuildState, float | None] | None:
+    """The BuildState saved beside ``view`` and when it was built (None when there is none);
+    ``with_files=False`` leaves the file records on the cluster (a summary needs their count only,
+    which states of earlier versions do not hold: those are read whole)."""
     from opensearchpy import exceptions
 
+    index = state_index(cluster.prefix)
     try:
-        found = cluster.client.get(index=state_index(cluster.prefix), id=view)
+        if with_files:
+            found = cluster.client.get(index=index, id=view)
+        else:
+            found = cluster.client.get(index=index, id=view, _source_excludes=["files_z"])
+            if "file_count" not in found["_source"]:
+                return read_state(cluster, view, with_files=True)
     except exceptions.NotFoundError:
         return None
     source = found["_source"]
-    files = zlib.decompress(base64.b64decode(source["files_z"]))  # JSON text in states of earlier versions
+    files = zlib.decompress(base64.b64decode(source["files_z"])) if with_files else b""
     count = source.get("file_count")
-    if count is None:
+    if count is None:  # JSON text, in states of earlier versions
         count = len(json.loads(files)) if files.startswith(b"{") else 0
     state = BuildState(files=files, report=json.loads(source["report"]), file_count=int(count))
     return state, source.get("built_at")

@@ -9,7 +9,7 @@ from searchsvc.engine.opensearch_engine import state as names
 def summarise(cluster, index: str, documents: int, top: int) -> IndexSummary:
     """The view's summary, without its health (which the engine adds as it is now)."""
     client = cluster.client
-    found = names.read_state(cluster, index)
+    found = names.read_state(cluster, index, with_files=False)
     state, built_at = found if found else (None, None)
     report = state.report if state else {}
     stats = client.indices.stats(index=index, metric="store")

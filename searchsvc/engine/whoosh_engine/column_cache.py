@@ -90,9 +90,8 @@ def _derived(snapshot, previous: Path) -> dict[str, np.ndarray] | None:
     with it and decoded for the others; None when the file is missing, of another version, or
     shares no segment."""
     try:
-        with np.load(Path(previous) / CACHE_FILE, allow_pickle=False) as data:
-            old = {name: data[name] for name in data.files}
-    except (OSError, ValueError):
+        old = mapped_arrays(Path(previous) / CACHE_FILE)
+    except (OSError, ValueError, zipfile.BadZipFile):
         return None
     parts = _texts(old.get("signature", np.zeros(8, np.uint8)))
     if not parts or parts[0] != f"v{VERSION}" or TITLE_KEYS not in old:
@@ -191,18 +190,20 @@ def _merged_title_keys(leaves, old_ords, old_keys: list[bytes], fresh: list[byte
     """Title-key ordinals numbered in order of first appearance, as ValueColumn numbers them:
     each document's key as a number (an old key's old ordinal; a fresh key not among the old
     ones, a number after them), renumbered by where each number first appears."""
-    old_number = {key: i for i, key in enumerate(old_keys)}
-    added: dict[bytes, int] = {}
-    fresh_numbers = np.fromiter(
-        (old_number.get(v, len(old_keys) + added.setdefault(v, len(added))) for v in fresh), np.int64, len(fresh)
-    )
+    number = {key: i for i, key in enumerate(old_keys)}
+    added: list[bytes] = []
+    for key in fresh:
+        if key not in number:
+            number[key] = len(old_keys) + len(added)
+            added.append(key)
+    fresh_numbers = np.fromiter((number[key] for key in fresh), np.int64, len(fresh))
     pieces = list(_pieces(leaves, lambda a, b: old_ords[a:b].astype(np.int64), lambda a, b: fresh_numbers[a:b]))
     numbers = np.concatenate([part for _, part in pieces]) if pieces else np.zeros(0, np.int64)
     distinct, firsts, inverse = np.unique(numbers, return_index=True, return_inverse=True)
     order = np.argsort(firsts, kind="stable")
     rank = np.empty(len(distinct), dtype=np.int32)
     rank[order] = np.arange(len(distinct), dtype=np.int32)
-    every_key = old_keys + list(added)
+    every_key = old_keys + added
     return rank[inverse.reshape(-1)].astype(np.int32), [every_key[n] for n in distinct[order].tolist()]
 
 

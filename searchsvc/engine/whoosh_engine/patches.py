@@ -93,18 +93,7 @@ def _open_compound_file(self, storage):
         shared = _compounds.get(key)
         if shared is None or shared._storage.is_closed:
             shared = _compounds[key] = _SharedCompound(_original_open_compound_file(self, storage))
-            read_randomly(getattr(shared._storage, "_source", None))
         return shared
-
-
-def read_randomly(mapping) -> None:
-    """Tell the kernel that ``mapping`` (an mmap) is read at random places: a read maps in the
-    page it needs, not the pages around it too (fault-around and read-ahead), which a search
-    never reads and which would count in the process's size."""
-    try:
-        mapping.madvise(mmap.MADV_RANDOM)
-    except (AttributeError, OSError, ValueError):  # not an mmap, or no madvise on this platform
-        pass
 
 
 def forget_folder(folder: str) -> None:

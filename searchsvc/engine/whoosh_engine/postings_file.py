@@ -29,8 +29,6 @@ from pathlib import Path
 
 import numpy as np
 
-from searchsvc.engine.whoosh_engine.patches import read_randomly
-
 MAGIC = b"SSPOST01"
 SUFFIX = ".postings"
 # fields searched by words (and phrases); "id" and "spelling" are only read through Whoosh
@@ -157,7 +155,6 @@ class SegmentPostings:
     def __init__(self, path: Path) -> None:
         with open(path, "rb") as f:
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        read_randomly(self._map)
         buffer = memoryview(self._map)
         if bytes(buffer[: len(MAGIC)]) != MAGIC:
             raise ValueError(f"{path} is not a searchsvc postings file")

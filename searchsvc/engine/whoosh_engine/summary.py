@@ -45,7 +45,7 @@ def write_state(folder: Path, state: BuildState) -> None:
     with open(tmp, "wb") as out:
         out.write(json.dumps(head, separators=(",", ":")).encode("utf-8"))
         out.write(b"\n")
-        out.write(json.dumps(state.files).encode("utf-8") if isinstance(state.files, dict) else state.files)
+        out.write(state.files)
     tmp.replace(folder / STATE)
 
 
