@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from whoosh import fields
 from whoosh import index as whoosh_index
+from whoosh.filedb.compound import CompoundStorage
+from whoosh.formats import Positions
 from whoosh.writing import SegmentWriter
 
 from searchsvc.documents import parse_article
+from searchsvc.engine.whoosh_engine.fast_writer import BulkSegmentWriter
 from searchsvc.engine.whoosh_engine.writer import INDEX_NAME, article_fields, create_index, new_codec, write_full
 
 SEED = Path(__file__).resolve().parents[1] / "seeds"
@@ -25,7 +29,30 @@ def _articles():
         articles.append(
             template.__class__(**{**template.__dict__, "id": f"https://bulk.example/{n}", "title": f"{text} {n}"})
         )
+    # stop words before and between words (positions close up), apostrophes, accents, a token
+    # too long to be a term, a word repeated, empty fields
+    giant = "x" * 80
+    articles.append(
+        template.__class__(
+            **{
+                **template.__dict__,
+                "id": "https://bulk.example/tricky",
+                "title": f"The of the India's Café d'Or {giant} India INDIA india",
+                "excerpt": "",
+                "body": f"and the {giant} the Fête of Noël, and the fête again: India's india",
+                "topics": [],
+            }
+        )
+    )
     return articles
+
+
+def _segment_files(folder: Path) -> dict[str, bytes]:
+    """The files inside the one segment of the index in ``folder``, by name without the segment id."""
+    ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
+    (segment,) = ix._segments()
+    compound = CompoundStorage(ix.storage.open_file(segment.make_filename(".seg")))
+    return {name.replace(segment.segment_id(), ""): compound.open_file(name).read() for name in compound.list()}
 
 
 def _postings(folder: Path) -> dict:
@@ -41,7 +68,9 @@ def _postings(folder: Path) -> dict:
                 while matcher.is_active():
                     rows.append((matcher.id(), matcher.weight(), matcher.value()))
                     matcher.next()
-                out[fieldname, term] = rows
+                info = reader.term_info(fieldname, term)
+                stats = (info.weight(), info.doc_frequency(), info.max_weight(), info.min_id(), info.max_id())
+                out[fieldname, term] = (rows, stats)
     return out
 
 
@@ -60,7 +89,12 @@ def test_bulk_writer_segments_hold_exactly_what_whoosh_writes(tmp_path: Path):
     ours, theirs = _postings(bulk), _postings(plain)
     assert len(ours) > 100
     assert ours == theirs
-    assert max(len(rows) for rows in ours.values()) > 256
+    assert max(len(rows) for rows, _ in ours.values()) > 256
+    assert ours["title", b"india"][0][-1][1:] == (4.0, Positions().encode([3, 6, 7, 8]))
+    # byte for byte: the term table, the postings, the stored fields and every column
+    ours_files, theirs_files = _segment_files(bulk), _segment_files(plain)
+    assert {".trm", ".pst", "._stored.col", "._body_len.col"} <= set(ours_files) == set(theirs_files)
+    assert [name for name in sorted(ours_files) if ours_files[name] != theirs_files[name]] == []
 
 
 def test_terms_in_one_document_are_inlined_and_read_the_same_after_a_merge(tmp_path: Path):
@@ -84,3 +118,36 @@ def test_terms_in_one_document_are_inlined_and_read_the_same_after_a_merge(tmp_p
 
     assert len(whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)._segments()) == 1
     assert _postings(folder) == before
+
+
+def test_fields_of_other_kinds_are_written_exactly_as_whoosh_writes_them(tmp_path: Path):
+    # a boosted plain TEXT field and a keyword field take the bulk writer's per-term path
+    schema = fields.Schema(
+        key=fields.ID(stored=True, unique=True),
+        plain=fields.TEXT(field_boost=2.0),
+        tags=fields.KEYWORD(scorable=True, commas=True),
+    )
+    documents = [
+        {
+            "key": f"doc{n}",
+            "plain": "filler " * (n % 5) + " ".join(["alpha beta", "beta gamma beta", "delta"][: 1 + n % 3]) + f" w{n}",
+            "tags": ",".join(["red", "green", "blue"][: 1 + n % 3]),
+        }
+        for n in range(400)
+    ]
+    folders = []
+    for bulk in (True, False):
+        folder = tmp_path / ("bulk" if bulk else "plain")
+        folder.mkdir()
+        ix = whoosh_index.create_in(str(folder), schema, indexname=INDEX_NAME)
+        writer = BulkSegmentWriter(ix, codec=new_codec()) if bulk else SegmentWriter(ix, codec=new_codec())
+        for document in documents:
+            writer.add_document(**document)
+        writer.commit()
+        folders.append(folder)
+
+    ours, theirs = _segment_files(folders[0]), _segment_files(folders[1])
+    assert {".trm", ".pst"} <= set(ours) == set(theirs)
+    assert [name for name in sorted(ours) if ours[name] != theirs[name]] == []
+    rows = _postings(folders[0])[("plain", b"beta")][0]
+    assert len(rows) == 400 and rows[1][:2] == (1, 6.0)  # doc1 "alpha beta beta gamma beta w1": 3 × 2.0

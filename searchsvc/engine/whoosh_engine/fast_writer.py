@@ -12,74 +12,15 @@ from array import array
 
 import numpy as np
 from whoosh import formats
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.system import pack_uint
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from searchsvc.engine.whoosh_engine.postings_file import SIDECAR_FIELDS, sidecar_arrays
-from searchsvc.engine.whoosh_engine.schema import encoded_single_position
-
-
-class FlatPostings:
-    """One field's postings in insertion order, in flat arrays: each posting's term
-    number, document and frequency, and all positions one after another. About 16 bytes a
-    posting, where an array per term costs hundreds of bytes for the many rare words."""
-
-    def __init__(self, positional: bool = True) -> None:
-        self.positional = positional  # else frequencies only (no positions kept)
-        self.term_ids: dict[bytes, int] = {}
-        self.terms = array("I")
-        self.docs = array("I")
-        self.freqs = array("I")
-        self.positions = array("I")
-
-    def add(self, docnum: int, postings) -> int:
-        """Add one document's postings, (term bytes, frequency, positions or None) each; returns
-        the sum of the frequencies (the field's length in the document)."""
-        ids, terms, docs, freqs, positions = self.term_ids, self.terms, self.docs, self.freqs, self.positions
-        length = 0
-        for tbytes, freq, at in postings:
-            number = ids.get(tbytes)
-            if number is None:
-                number = ids[tbytes] = len(ids)
-            terms.append(number)
-            docs.append(docnum)
-            freqs.append(freq)
-            if at is not None:
-                positions.extend(at)
-            length += freq
-        return length
-
-    def sorted_by_term(self):
-        """(terms in sorted order, per-term posting starts, docs, freqs, per-term position
-        starts, positions), postings grouped by term in sorted term order, docs ascending."""
-        words = sorted(self.term_ids)
-        rank = np.empty(len(words), dtype=np.int32)
-        rank[np.fromiter((self.term_ids[w] for w in words), dtype=np.int64, count=len(words))] = np.arange(
-            len(words), dtype=np.int32
-        )
-        posting_rank = rank[np.frombuffer(self.terms, dtype=np.uint32)]
-        self.terms = array("I")
-        # a stable sort keeps each term's postings in insertion (= document) order
-        order = np.argsort(posting_rank, kind="stable")
-        freqs_in = np.frombuffer(self.freqs, dtype=np.uint32).astype(np.int64)
-        first_in = np.cumsum(freqs_in) - freqs_in
-        freqs = freqs_in[order]
-        if self.positional:
-            total = int(freqs.sum())
-            flat = np.repeat(first_in[order] - np.cumsum(freqs) + freqs, freqs) + np.arange(total)
-            positions = np.frombuffer(self.positions, dtype=np.uint32)[flat]
-            del flat
-        else:
-            positions = np.empty(0, dtype=np.uint32)
-        docs = np.frombuffer(self.docs, dtype=np.uint32)[order].astype(np.int32)
-        del order, first_in, freqs_in
-        self.docs, self.freqs, self.positions = array("I"), array("I"), array("I")
-        per_term = np.bincount(posting_rank, minlength=len(words))
-        starts = np.zeros(len(words) + 1, dtype=np.int64)
-        np.cumsum(per_term, out=starts[1:])
-        pos_starts = np.zeros(len(words) + 1, dtype=np.int64)
-        np.cumsum(np.add.reduceat(freqs, starts[:-1]) if len(freqs) else per_term, out=pos_starts[1:])
-        return words, starts, docs, freqs.astype(np.uint32), pos_starts, positions
+from searchsvc.engine.whoosh_engine.schema import FastText
+from searchsvc.engine.whoosh_engine.segment_postings import FlatPostings, TokenPostings
+from searchsvc.engine.whoosh_engine.term_table import write_field_terms
 
 
 class BulkSegmentWriter(SegmentWriter):
@@ -88,61 +29,48 @@ class BulkSegmentWriter(SegmentWriter):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._postings: dict[str, dict[bytes, tuple]] = {}  # fields without positions
-        self._flat: dict[str, FlatPostings] = {}  # the search fields (SIDECAR_FIELDS)
+        self._flat: dict[str, FlatPostings | TokenPostings] = {}  # ids; text fields' tokens
         # the search fields' postings for the segment's postings file (postings_file.py),
         # gathered while the segment is flushed
         self.sidecar: dict[str, np.ndarray] = {}
+        self._plans: dict[str, tuple] = {}
+        self._length_writers: dict[str, object] = {}
 
     def add_document(self, **fields) -> None:
         self._check_state()
         perdocwriter = self.perdocwriter
-        schema = self.schema
         docnum = self.docnum
-        postings = self._postings
         perdocwriter.start_doc(docnum)
+        stored = perdocwriter._storedfields  # what finish_doc pickles (W3PerDocWriter.add_field)
         try:
             for fieldname in sorted(name for name in fields if not name.startswith("_")):
                 value = fields[fieldname]
                 if value is None:
                     continue
-                field = schema[fieldname]
+                field, kind = self._plan(fieldname)
                 length = 0
-                if field.indexed:
-                    scorable = field.scorable
-                    if fieldname in SIDECAR_FIELDS:
-                        # positions kept as numbers (for the postings file); Whoosh's encoded
-                        # values are made from them block by block when the segment is flushed
-                        if not isinstance(value, str):
-                            raise TypeError(f"{fieldname} must be text, not {type(value).__name__}")
-                        items = field.positions_by_term(value).items()
-                        found = self._flat_for(fieldname, True).add(
-                            docnum, ((term.encode("utf-8"), len(at), at) for term, at in items)
-                        )
-                        length = found if scorable else 0
-                    elif type(field.format) in _COUNTED and field.format.field_boost == 1.0:
-                        # ids and the spelling words: term numbers, documents and frequencies
-                        found = self._flat_for(fieldname, False).add(
-                            docnum, ((tbytes, freq, None) for tbytes, freq, _, _ in field.index(value))
-                        )
-                        length = found if scorable else 0
-                    else:
-                        terms = postings.get(fieldname)
-                        if terms is None:
-                            terms = postings[fieldname] = {}
-                        for tbytes, freq, weight, vbytes in field.index(value):
-                            if scorable:
-                                length += freq
-                            entry = terms.get(tbytes)
-                            if entry is None:
-                                entry = terms[tbytes] = (array("I"), array("f"), [])
-                            entry[0].append(docnum)
-                            entry[1].append(weight)
-                            if vbytes:
-                                entry[2].append(vbytes)
-                perdocwriter.add_field(fieldname, field, value if field.stored else None, length)
+                if kind == _TOKENS or (kind == _TEXT_COUNTED and isinstance(value, str)):
+                    # the search fields keep positions as numbers (for the postings file);
+                    # Whoosh's encoded values are made from them block by block when the
+                    # segment is flushed. The spelling words keep frequencies only.
+                    if not isinstance(value, str):
+                        raise TypeError(f"{fieldname} must be text, not {type(value).__name__}")
+                    length = self._tokens_for(fieldname).add(docnum, field.token_terms(value))
+                elif kind in (_COUNTED_TERMS, _TEXT_COUNTED):
+                    # ids: term numbers, documents and frequencies
+                    length = self._flat_for(fieldname).add(
+                        docnum, ((tbytes, freq) for tbytes, freq, _, _ in field.index(value))
+                    )
+                elif kind == _TERMS:
+                    length = self._add_terms(fieldname, field, value, docnum)
+                if field.stored:
+                    stored[fieldname] = value
+                if length and field.scorable:
+                    self._length_column(fieldname).add(docnum, length_to_byte(length))
+                    perdocwriter._fieldlengths[fieldname] += length
                 column = field.column_type
                 if column:
-                    perdocwriter.add_column_value(fieldname, column, field.to_column_value(value))
+                    self._column(fieldname, column).add(docnum, field.to_column_value(value))
         except Exception:
             perdocwriter.cancel_doc()
             raise
@@ -150,10 +78,67 @@ class BulkSegmentWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
-    def _flat_for(self, fieldname: str, positional: bool) -> FlatPostings:
+    def _plan(self, fieldname: str) -> tuple:
+        """(field, how its postings are kept): decided once per field."""
+        plan = self._plans.get(fieldname)
+        if plan is None:
+            field = self.schema[fieldname]
+            fmt = field.format
+            if not field.indexed:
+                kind = None
+            elif fieldname in SIDECAR_FIELDS:
+                kind = _TOKENS
+            elif isinstance(field, FastText) and type(fmt) in _COUNTED:
+                kind = _TEXT_COUNTED
+            elif type(fmt) in _COUNTED and fmt.field_boost == 1.0:
+                kind = _COUNTED_TERMS
+            else:
+                kind = _TERMS
+            plan = self._plans[fieldname] = (field, kind)
+        return plan
+
+    def _add_terms(self, fieldname: str, field, value, docnum: int) -> int:
+        terms = self._postings.get(fieldname)
+        if terms is None:
+            terms = self._postings[fieldname] = {}
+        length = 0
+        for tbytes, freq, weight, vbytes in field.index(value):
+            length += freq
+            entry = terms.get(tbytes)
+            if entry is None:
+                entry = terms[tbytes] = (array("I"), array("f"), [])
+            entry[0].append(docnum)
+            entry[1].append(weight)
+            if vbytes:
+                entry[2].append(vbytes)
+        return length
+
+    def _column(self, name: str, column):
+        """The per-document writer's column ``name`` (created on first use, as add_column_value
+        does)."""
+        writers = self.perdocwriter._colwriters
+        writer = writers.get(name)
+        if writer is None:
+            self.perdocwriter._create_column(name, column)
+            writer = writers[name]
+        return writer
+
+    def _length_column(self, fieldname: str):
+        writer = self._length_writers.get(fieldname)
+        if writer is None:
+            writer = self._length_writers[fieldname] = self._column(f"_{fieldname}_len", LENGTHS_COLUMN)
+        return writer
+
+    def _tokens_for(self, fieldname: str) -> TokenPostings:
+        tokens = self._flat.get(fieldname)
+        if tokens is None:
+            tokens = self._flat[fieldname] = TokenPostings(fieldname in SIDECAR_FIELDS)
+        return tokens
+
+    def _flat_for(self, fieldname: str) -> FlatPostings:
         flat = self._flat.get(fieldname)
         if flat is None:
-            flat = self._flat[fieldname] = FlatPostings(positional)
+            flat = self._flat[fieldname] = FlatPostings()
         return flat
 
     def _flush_segment(self) -> None:
@@ -164,78 +149,91 @@ class BulkSegmentWriter(SegmentWriter):
             if fieldname in self._flat:
                 self._write_flat(fieldname, self._flat.pop(fieldname))
             else:
-                self._write_terms(self._postings.pop(fieldname))
+                self._write_terms(fieldname, self._postings.pop(fieldname))
             fieldwriter.finish_field()
         fieldwriter.close()
 
-    def _write_terms(self, terms: dict[bytes, tuple]) -> None:
-        fieldwriter = self.fieldwriter
-        for tbytes in sorted(terms):
-            docs, weights, values = terms[tbytes]
-            fieldwriter.start_term(tbytes)
-            self._write_blocks(docs, weights, lambda start, end, values=values: values[start:end])
-            fieldwriter.finish_term()
-        terms.clear()
+    def _write_terms(self, fieldname: str, terms: dict[bytes, tuple]) -> None:
+        """Write postings gathered per term (fields of other kinds than the text fields and ids)."""
+        words = sorted(terms)
+        docs, weights, values, starts = array("I"), array("f"), [], [0]
+        for word in words:
+            term_docs, term_weights, term_values = terms.pop(word)
+            docs.extend(term_docs)
+            weights.extend(term_weights)
+            values.extend(term_values)  # none for a format without values (as Whoosh buffers them)
+            starts.append(len(docs))
+        write_field_terms(
+            self.fieldwriter,
+            self.schema[fieldname].format,
+            words,
+            np.array(starts, dtype=np.int64),
+            np.frombuffer(docs, dtype=np.uint32),
+            np.frombuffer(weights, dtype=np.float32),
+            lambda begin, end: values[begin:end],
+        )
 
-    def _write_flat(self, fieldname: str, flat: FlatPostings) -> None:
-        fieldwriter = self.fieldwriter
+    def _write_flat(self, fieldname: str, flat: FlatPostings | TokenPostings) -> None:
         fmt = self.schema[fieldname].format
         words, starts, docs, freqs, pos_starts, positions = flat.sorted_by_term()
-        weights = freqs.astype(np.float64)
-        for i, tbytes in enumerate(words):
-            start, end = int(starts[i]), int(starts[i + 1])
-            term_freqs = freqs[start:end].tolist()
-            if not flat.positional:
-                values = _counted_values(fmt, term_freqs)
-            else:
-                term_positions = positions[pos_starts[i] : pos_starts[i + 1]].tolist()
-                firsts = [0]
-                for freq in term_freqs:
-                    firsts.append(firsts[-1] + freq)
-
-                def values(begin: int, stop: int, term_freqs=term_freqs, term_positions=term_positions, firsts=firsts):
-                    return _encoded_positions(fmt, term_freqs[begin:stop], term_positions, firsts[begin])
-
-            fieldwriter.start_term(tbytes)
-            self._write_blocks(docs[start:end].tolist(), weights[start:end].tolist(), values)
-            fieldwriter.finish_term()
+        if flat.positional:
+            values = _position_values(fmt, freqs, positions)
+        else:
+            values = _counted_values(fmt, freqs)
+        write_field_terms(self.fieldwriter, fmt, words, starts, docs, freqs, values)
         if flat.positional:
             self.sidecar.update(sidecar_arrays(fieldname, words, starts, docs, freqs, pos_starts, positions))
-
-    def _write_blocks(self, docs, weights, values) -> None:
-        """One term's postings, block by block; ``values(start, end)`` gives a block's values."""
-        writer = self.fieldwriter._postwriter
-        limit = writer._blocklimit
-        count = len(docs)
-        for start in range(0, count, limit):
-            end = min(start + limit, count)
-            writer._ids = docs[start:end]
-            writer._weights = weights[start:end]
-            writer._values = values(start, end)
-            writer._maxweight = max(writer._weights)
-            if end < count:
-                writer._write_block()
-        # the last (possibly partial) block is written as the last one by finish_term
 
 
 # formats whose values follow from the frequency: none (Existence) or the frequency (Frequency)
 _COUNTED = (formats.Existence, formats.Frequency)
+# how a field's postings are kept: tokens (the search fields), tokens when the value is text
+# (other text fields with counts only: the spelling words), postings with counts (ids), or
+# postings with values per term (any other kind)
+_TOKENS, _TEXT_COUNTED, _COUNTED_TERMS, _TERMS = "tokens", "text counted", "counted terms", "terms"
 
 
-def _counted_values(fmt, freqs: list[int]):
+def _counted_values(fmt, freqs):
+    """``values(begin, end)`` of a format whose values follow from the frequency: none
+    (Existence) or the frequency itself (Frequency)."""
     if isinstance(fmt, formats.Frequency):
-        return lambda begin, stop: [pack_uint(freq) for freq in freqs[begin:stop]]
-    return lambda begin, stop: []
+        counts = memoryview(np.ascontiguousarray(freqs, dtype=np.int64))
+        return lambda begin, end: [pack_uint(freq) for freq in counts[begin:end].tolist()]
+    return lambda begin, end: []
 
 
-def _encoded_positions(fmt, freqs: list[int], positions: list[int], first: int) -> list[bytes]:
-    """Whoosh's encoded positions of consecutive postings with ``freqs``, whose positions start
-    at ``positions[first]``."""
-    values = []
-    for freq in freqs:
-        if freq == 1:
-            values.append(encoded_single_position(fmt, positions[first]))
-        else:
-            values.append(fmt.encode(positions[first : first + freq]))
-        first += freq
+def _position_values(fmt, freqs, positions):
+    """``values(begin, end)``: Whoosh's encoded positions of postings ``begin:end`` (``freqs``
+    positions each, one after another in ``positions``)."""
+    counts = memoryview(np.ascontiguousarray(freqs, dtype=np.int64))
+    firsts = memoryview(np.cumsum(counts, dtype=np.int64) - counts)  # each posting's first position
+    at = memoryview(np.ascontiguousarray(positions, dtype=np.int64))
+    single = _SinglePositions(fmt)
+
+    def values(begin: int, end: int) -> list[bytes]:
+        term_freqs = counts[begin:end].tolist()
+        term_positions = at[firsts[begin] : firsts[end - 1] + term_freqs[-1]].tolist()
+        if len(term_positions) == len(term_freqs):  # one position each: most postings
+            return list(map(single.__getitem__, term_positions))
+        values, first = [], 0
+        for freq in term_freqs:
+            if freq == 1:
+                values.append(single[term_positions[first]])
+            else:
+                values.append(fmt.encode(term_positions[first : first + freq]))
+            first += freq
+        return values
+
     return values
+
+
+class _SinglePositions(dict):
+    """position -> a format's encoding of a posting at that one position."""
+
+    def __init__(self, fmt) -> None:
+        super().__init__()
+        self.fmt = fmt
+
+    def __missing__(self, position: int) -> bytes:
+        value = self[position] = self.fmt.encode([position])
+        return value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Iterator
 
 import numpy as np
 from whoosh import columns, fields, formats
@@ -122,27 +123,25 @@ class FastText(fields.TEXT):
 
     def positions_by_term(self, value: str) -> dict[str, list[int]]:
         """Each term of ``value`` with its positions, as Whoosh would index them."""
-        terms = _term_cache(self.analyzer, self._pattern)
-        find = _compiled(self._pattern)
         positions: dict[str, list[int]] = {}
         # as Whoosh's StopFilter renumbers: the first kept token keeps its place, later ones
         # follow it with no gaps for stop words
         position = -1
-        for index, token in enumerate(find(value)):
-            term = terms.get(token)
-            if term is None:
-                term = analyse_token(self.analyzer, token)
-                if len(token) <= MAX_TOKEN_LENGTH:  # a dropped giant is not worth remembering
-                    terms[token] = term
+        for index, term in enumerate(self.token_terms(value)):
             if term:
                 position = index if position < 0 else position + 1
                 positions.setdefault(term, []).append(position)
         return positions
 
+    def token_terms(self, value: str) -> Iterator[str]:
+        """The term of each token of ``value`` in order, '' for a token the analyzer drops (a
+        stop word, a giant): the token's index is its position before stop words close up."""
+        return map(_term_cache(self.analyzer, self._pattern).__getitem__, _compiled(self._pattern)(value))
+
 
 # Caches are keyed by id(analyzer) and keep the analyzer itself beside the value: the reference
 # stops the id from being reused by another analyzer (schemas are unpickled per index opened).
-_CACHES: dict[tuple[int, str], tuple[object, dict[str, str]]] = {}
+_CACHES: dict[tuple[int, str], tuple[object, _TermCache]] = {}
 _SINGLE_POSITIONS: dict[int, bytes] = {}  # the encoding of a one-position posting, by position
 
 
@@ -164,11 +163,28 @@ def _compiled(pattern: str):
     return find
 
 
-def _term_cache(analyzer, pattern: str) -> dict[str, str]:
+class _TermCache(dict):
+    """token -> the term one analyzer makes of it ('' when dropped); a token not seen before is
+    analysed on lookup, and remembered unless it is longer than any term (a giant is dropped)."""
+
+    __slots__ = ("analyzer",)
+
+    def __init__(self, analyzer) -> None:
+        super().__init__()
+        self.analyzer = analyzer
+
+    def __missing__(self, token: str) -> str:
+        term = analyse_token(self.analyzer, token)
+        if len(token) <= MAX_TOKEN_LENGTH:
+            self[token] = term
+        return term
+
+
+def _term_cache(analyzer, pattern: str) -> _TermCache:
     key = (id(analyzer), pattern)
     entry = _CACHES.get(key)
     if entry is None or entry[0] is not analyzer or len(entry[1]) > 2_000_000:
-        entry = _CACHES[key] = (analyzer, {})
+        entry = _CACHES[key] = (analyzer, _TermCache(analyzer))
     return entry[1]
 
 
