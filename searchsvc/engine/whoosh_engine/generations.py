@@ -12,6 +12,7 @@ import errno
 import os
 import re
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,8 +135,13 @@ def link_generation(source: Generation, target: Generation) -> None:
 
 
 def _fsync_tree(path: Path) -> None:
+    """Flush a generation's files and folder to disk. A file linked from an older generation
+    (more than one link) was flushed when that one was published: the folder's fsync makes its
+    new link durable, and fsyncing the file again would only commit the journal once more per file
+    (a few milliseconds each, for every segment an update keeps)."""
     for entry in path.iterdir():
-        if entry.is_file():
+        info = entry.stat(follow_symlinks=False)
+        if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
             fd = os.open(entry, os.O_RDONLY)
             try:
                 os.fsync(fd)
