@@ -273,14 +273,24 @@ class Measured:
 
 
 def run_measured(
-    command: Sequence[str], cwd: Path | None = None, interval: float = 0.05, pss_interval: float = 0.05
+    command: Sequence[str],
+    cwd: Path | None = None,
+    interval: float = 0.05,
+    pss_interval: float = 0.05,
+    sample: bool = True,
 ) -> Measured:
-    """Run a command; its wall time and the peak memory of its process tree."""
-    log(f"$ {' '.join(command)}")
+    """Run a command; its wall time and (unless ``sample`` is false) the peak memory of its
+    process tree. The sampler's own cost grows with the memory it reads (the PSS of a process is
+    a walk of its page tables, which also holds its memory map's lock): a time to compare across
+    sizes is best taken from a run without it."""
+    log(f"$ {' '.join(command)}" + ("" if sample else "   (timed, memory not sampled)"))
     started = time.perf_counter()
     proc = subprocess.Popen(
         list(command), cwd=cwd, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    if not sample:
+        stdout, stderr = proc.communicate()
+        return Measured(list(command), time.perf_counter() - started, proc.returncode, stdout, stderr, 0, 0, 0.0)
     with TreeMemorySampler(proc.pid, interval, pss_interval) as sampler:
         stdout, stderr = proc.communicate()
     seconds = time.perf_counter() - started

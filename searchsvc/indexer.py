@@ -15,7 +15,7 @@ import numpy as np
 from searchsvc.documents import Article
 from searchsvc.engine import Build, Builder, BuildState, open_builder
 from searchsvc.manifest import FileEntry, Manifest, ManifestError, ManifestTable, Owners
-from searchsvc.memory import release_free_memory
+from searchsvc.memory import cycle_collection_paused, release_free_memory
 from searchsvc.parsing import MAX_FILE_BYTES, Job, Parsed, Progress, parse_files, read_and_parse
 from searchsvc.report import DocumentFailure, IndexReport
 from searchsvc.sources import scan_sources
@@ -165,9 +165,10 @@ def _build(
     scan.files.clear()
 
     winners: dict[str, Article] = {}
-    for parsed in parsed_files:
-        _record(parsed, manifest, report, winners)
-    _count_changes(parsed_files, manifest, report)
+    with cycle_collection_paused():  # a record per file and owner per id: no cycles among them
+        for parsed in parsed_files:
+            _record(parsed, manifest, report, winners)
+        _count_changes(parsed_files, manifest, report)
     report.deleted = len(gone)
 
     delete_ids -= set(winners)

@@ -1,6 +1,27 @@
-"""Handing freed memory back to the system."""
+"""Handing freed memory back to the system, and keeping Python's cycle collector off a build's
+records."""
 
 from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a build makes millions of long-lived objects that form
+    no cycles (its records of the files and articles). Each full collection walks every object
+    alive, and their number grows as the records do, so over a build the collector's cost grows
+    with the square of the corpus (7 s of the parent's CPU at 620k articles). Garbage with cycles
+    made meanwhile waits for the next collection after the block."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def release_free_memory(collect: bool = True) -> None:
@@ -10,7 +31,6 @@ def release_free_memory(collect: bool = True) -> None:
     every thread of the process while it runs)."""
     import ctypes
     import ctypes.util
-    import gc
 
     if collect:
         gc.collect()

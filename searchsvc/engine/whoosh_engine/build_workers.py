@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 from searchsvc.child_processes import die_with_parent
 from searchsvc.engine.whoosh_engine import writer
-from searchsvc.memory import release_free_memory
+from searchsvc.memory import cycle_collection_paused, release_free_memory
 
 PROGRESS_EVERY = 1000
 _running: set[ShardWorkers] = set()  # workers not yet closed, for stop_workers
@@ -76,7 +76,8 @@ class ShardWorkers:
                 process._args = ()  # the child has its share of the jobs; the parent need not keep it
                 child_end.close()
                 self.processes.append(process)
-            self.parsed = sorted(self._gather_parsed(len(jobs), progress), key=lambda p: p.key)
+            with cycle_collection_paused():  # the parent only gathers the workers' records
+                self.parsed = sorted(self._gather_parsed(len(jobs), progress), key=lambda p: p.key)
         except BaseException:
             self.close(kill=True)
             raise
