@@ -28,7 +28,7 @@ class BulkSegmentWriter(SegmentWriter):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._postings: dict[str, dict[bytes, tuple]] = {}  # fields without positions
+        self._postings: dict[str, dict[bytes, tuple]] = {}  # fields of other kinds: postings per term
         self._flat: dict[str, FlatPostings | TokenPostings] = {}  # ids; text fields' tokens
         # the search fields' postings for the segment's postings file (postings_file.py),
         # gathered while the segment is flushed

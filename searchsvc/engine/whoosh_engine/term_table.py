@@ -7,8 +7,8 @@ What it writes (whoosh-reloaded 2.7.5, codec/whoosh3.py and filedb/filetables.py
 fewer than ``inlinelimit`` documents keeps its postings in its term record (pickled); the others
 get blocks of at most ``blocklimit`` postings in the postings file (a magic header before the
 first; each block its length, negative for the last, a pickled block info and pickled data).
-No per-block length statistics (SearchsvcCodec has none). tests/test_fast_writer.py reads both
-writers' segments back and compares every posting and term statistic.
+No per-block length statistics (SearchsvcCodec has none). tests/test_fast_writer.py compares
+every file of a segment with the one Whoosh's own writer makes of the same documents.
 """
 
 from __future__ import annotations
