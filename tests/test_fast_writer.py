@@ -1,5 +1,6 @@
-"""The bulk segment writer writes exactly the segment Whoosh's own writer writes: every term of
-every field with the same documents, weights and encoded values (positions, frequencies)."""
+"""The bulk segment writer writes exactly the segment Whoosh's own writer writes: every file of it
+byte for byte, and read back, every term of every field with the same documents, weights, encoded
+values (positions, frequencies) and term statistics."""
 
 from __future__ import annotations
 
