@@ -114,7 +114,7 @@ def serve_memory(index_dir: Path, workdir: Path, args) -> dict:
         # a worker's autocomplete child may still be handing its index over: its memory is not
         # the server's once it is done
         settled = time.perf_counter()
-        workers = args.workers or len(os.sched_getaffinity(0))
+        workers = args.workers or usable_cores()  # (0: serve's default, one per usable core)
         while len(process_tree(server.proc.pid)) > workers + 1 and time.perf_counter() - settled < 60:
             time.sleep(0.5)
         idle_after += time.perf_counter() - settled

@@ -18,7 +18,7 @@ from whoosh.util.numeric import length_to_byte
 from whoosh.writing import SegmentWriter
 
 from searchsvc.engine.whoosh_engine.postings_file import SIDECAR_FIELDS, sidecar_arrays
-from searchsvc.engine.whoosh_engine.schema import FastText
+from searchsvc.engine.whoosh_engine.schema import FastText, single_positions
 from searchsvc.engine.whoosh_engine.segment_postings import FlatPostings, TokenPostings
 from searchsvc.engine.whoosh_engine.term_table import write_field_terms
 
@@ -34,7 +34,6 @@ class BulkSegmentWriter(SegmentWriter):
         # gathered while the segment is flushed
         self.sidecar: dict[str, np.ndarray] = {}
         self._plans: dict[str, tuple] = {}
-        self._length_writers: dict[str, object] = {}
 
     def add_document(self, **fields) -> None:
         self._check_state()
@@ -47,7 +46,7 @@ class BulkSegmentWriter(SegmentWriter):
                 value = fields[fieldname]
                 if value is None:
                     continue
-                field, kind = self._plan(fieldname)
+                field, kind, length_column = self._plan(fieldname)
                 length = 0
                 if kind == _TOKENS or (kind == _TEXT_COUNTED and isinstance(value, str)):
                     # the search fields keep positions as numbers (for the postings file);
@@ -66,7 +65,7 @@ class BulkSegmentWriter(SegmentWriter):
                 if field.stored:
                     stored[fieldname] = value
                 if length and field.scorable:
-                    self._length_column(fieldname).add(docnum, length_to_byte(length))
+                    self._column(length_column, LENGTHS_COLUMN).add(docnum, length_to_byte(length))
                     perdocwriter._fieldlengths[fieldname] += length
                 column = field.column_type
                 if column:
@@ -79,7 +78,7 @@ class BulkSegmentWriter(SegmentWriter):
         self.docnum += 1
 
     def _plan(self, fieldname: str) -> tuple:
-        """(field, how its postings are kept): decided once per field."""
+        """(field, how its postings are kept, its length column): decided once per field."""
         plan = self._plans.get(fieldname)
         if plan is None:
             field = self.schema[fieldname]
@@ -94,7 +93,7 @@ class BulkSegmentWriter(SegmentWriter):
                 kind = _COUNTED_TERMS
             else:
                 kind = _TERMS
-            plan = self._plans[fieldname] = (field, kind)
+            plan = self._plans[fieldname] = (field, kind, f"_{fieldname}_len")  # W3's name for it
         return plan
 
     def _add_terms(self, fieldname: str, field, value, docnum: int) -> int:
@@ -121,12 +120,6 @@ class BulkSegmentWriter(SegmentWriter):
         if writer is None:
             self.perdocwriter._create_column(name, column)
             writer = writers[name]
-        return writer
-
-    def _length_column(self, fieldname: str):
-        writer = self._length_writers.get(fieldname)
-        if writer is None:
-            writer = self._length_writers[fieldname] = self._column(f"_{fieldname}_len", LENGTHS_COLUMN)
         return writer
 
     def _tokens_for(self, fieldname: str) -> TokenPostings:
@@ -208,7 +201,7 @@ def _position_values(fmt, freqs, positions):
     counts = memoryview(np.ascontiguousarray(freqs, dtype=np.int64))
     firsts = memoryview(np.cumsum(counts, dtype=np.int64) - counts)  # each posting's first position
     at = memoryview(np.ascontiguousarray(positions, dtype=np.int64))
-    single = _SinglePositions(fmt)
+    single = single_positions(fmt)
 
     def values(begin: int, end: int) -> list[bytes]:
         term_freqs = counts[begin:end].tolist()
@@ -225,15 +218,3 @@ def _position_values(fmt, freqs, positions):
         return values
 
     return values
-
-
-class _SinglePositions(dict):
-    """position -> a format's encoding of a posting at that one position."""
-
-    def __init__(self, fmt) -> None:
-        super().__init__()
-        self.fmt = fmt
-
-    def __missing__(self, position: int) -> bytes:
-        value = self[position] = self.fmt.encode([position])
-        return value

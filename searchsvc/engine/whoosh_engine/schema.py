@@ -114,7 +114,7 @@ class FastText(fields.TEXT):
         if isinstance(self.format, formats.Positions):
             for term, poslist in positions.items():
                 if len(poslist) == 1:
-                    yield term.encode("utf-8"), 1, 1.0, encoded_single_position(self.format, poslist[0])
+                    yield term.encode("utf-8"), 1, 1.0, single_positions(self.format)[poslist[0]]
                 else:
                     yield term.encode("utf-8"), len(poslist), float(len(poslist)), self.format.encode(poslist)
         else:
@@ -142,14 +142,31 @@ class FastText(fields.TEXT):
 # Caches are keyed by id(analyzer) and keep the analyzer itself beside the value: the reference
 # stops the id from being reused by another analyzer (schemas are unpickled per index opened).
 _CACHES: dict[tuple[int, str], tuple[object, _TermCache]] = {}
-_SINGLE_POSITIONS: dict[int, bytes] = {}  # the encoding of a one-position posting, by position
 
 
-def encoded_single_position(fmt, position: int) -> bytes:
-    value = _SINGLE_POSITIONS.get(position)
-    if value is None:
-        value = _SINGLE_POSITIONS[position] = fmt.encode([position])
-    return value
+class _SinglePositions(dict):
+    """position -> a format's encoding of a posting at that one position (made on first lookup)."""
+
+    __slots__ = ("fmt",)
+
+    def __init__(self, fmt) -> None:
+        super().__init__()
+        self.fmt = fmt
+
+    def __missing__(self, position: int) -> bytes:
+        value = self[position] = self.fmt.encode([position])
+        return value
+
+
+_SINGLE_POSITIONS: dict[type, _SinglePositions] = {}  # by format class: the encoding has no other input
+
+
+def single_positions(fmt) -> _SinglePositions:
+    """The encodings of one-position postings in ``fmt`` (most postings have one position)."""
+    cache = _SINGLE_POSITIONS.get(type(fmt))
+    if cache is None:
+        cache = _SINGLE_POSITIONS[type(fmt)] = _SinglePositions(fmt)
+    return cache
 
 
 _PATTERNS: dict[str, object] = {}

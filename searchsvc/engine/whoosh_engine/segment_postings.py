@@ -38,27 +38,35 @@ class FlatPostings:
         return length
 
     def sorted_by_term(self):
-        """(terms in sorted order, per-term posting starts, docs, freqs, per-term position
-        starts, positions), postings grouped by term in sorted term order, docs ascending; no
-        positions (an empty array; the position starts are the frequencies' sums)."""
+        """(terms in sorted order, per-term posting starts, docs, freqs, None, None): postings
+        grouped by term in sorted term order, docs ascending (no positions: the last two are a
+        positional field's position starts and positions)."""
         words = sorted(self.term_ids)
-        rank = np.empty(len(words), dtype=np.int32)
-        rank[np.fromiter((self.term_ids[w] for w in words), dtype=np.int64, count=len(words))] = np.arange(
-            len(words), dtype=np.int32
-        )
-        posting_rank = rank[np.frombuffer(self.terms, dtype=np.uint32)]
+        posting_rank = _ranks(self.term_ids, words)[np.frombuffer(self.terms, dtype=np.uint32)]
         # a stable sort keeps each term's postings in insertion (= document) order
         order = np.argsort(posting_rank, kind="stable")
         freqs = np.frombuffer(self.freqs, dtype=np.uint32)[order]
         docs = np.frombuffer(self.docs, dtype=np.uint32)[order].astype(np.int32)
         del order
         self.terms, self.docs, self.freqs = array("I"), array("I"), array("I")
-        per_term = np.bincount(posting_rank, minlength=len(words))
-        starts = np.zeros(len(words) + 1, dtype=np.int64)
-        np.cumsum(per_term, out=starts[1:])
-        pos_starts = np.zeros(len(words) + 1, dtype=np.int64)
-        np.cumsum(np.add.reduceat(freqs.astype(np.int64), starts[:-1]) if len(freqs) else per_term, out=pos_starts[1:])
-        return words, starts, docs, freqs, pos_starts, np.empty(0, dtype=np.uint32)
+        return words, _starts(posting_rank, len(words)), docs, freqs, None, None
+
+
+def _ranks(numbers, terms: list) -> np.ndarray:
+    """term number -> its place among ``terms`` (all of ``numbers``'s terms, sorted)."""
+    rank = np.empty(len(terms), dtype=np.int32)
+    rank[np.fromiter(map(numbers.__getitem__, terms), dtype=np.int64, count=len(terms))] = np.arange(
+        len(terms), dtype=np.int32
+    )
+    return rank
+
+
+def _starts(ranks: np.ndarray, count: int) -> np.ndarray:
+    """Where each of ``count`` terms begins in items sorted by their terms' ``ranks`` (one more
+    than ``count``: the last is the end)."""
+    starts = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ranks, minlength=count), out=starts[1:])
+    return starts
 
 
 class _TermNumbers(dict):
@@ -77,7 +85,8 @@ class TokenPostings:
     """One text field's tokens in document order, each as its term's number (-1 where the
     analyzer drops the token), made into postings when the segment is flushed: adding a
     document costs a dictionary lookup per token, and the grouping by term and document is one
-    stable sort of arrays. ``sorted_by_term`` gives what FlatPostings's does."""
+    stable sort of arrays. ``sorted_by_term`` gives what FlatPostings's does, with the position
+    starts and positions of a positional field."""
 
     def __init__(self, positional: bool) -> None:
         self.positional = positional  # else frequencies only
@@ -102,40 +111,35 @@ class TokenPostings:
         tokens = np.frombuffer(self.tokens, dtype=np.int32)
         kept = tokens >= 0
         doc = np.repeat(np.frombuffer(self.doc_numbers, dtype=np.uint32).astype(np.int32), counts)[kept]
-        # a kept token's position: the first kept token of its document keeps its index there,
-        # the later ones follow it with no gaps (as Whoosh's StopFilter renumbers)
-        doc_starts = np.cumsum(counts) - counts
-        index_in_doc = (np.arange(len(tokens), dtype=np.int64) - np.repeat(doc_starts, counts))[kept]
+        positions = _positions(counts, kept, doc) if self.positional else None
         tokens = tokens[kept]
-        del kept, doc_starts
+        del kept
         self.tokens, self.doc_numbers, self.doc_tokens = array("i"), array("I"), array("I")
-        numbers = self.numbers
-        terms = sorted(term for term in numbers if term)  # code point order is UTF-8's byte order
+        terms = sorted(term for term in self.numbers if term)  # code point order is UTF-8's byte order
         words = [term.encode("utf-8") for term in terms]
-        rank = np.empty(len(words), dtype=np.int32)
-        rank[np.fromiter(map(numbers.__getitem__, terms), dtype=np.int64, count=len(terms))] = np.arange(
-            len(words), dtype=np.int32
-        )
-        del terms, numbers
+        token_rank = _ranks(self.numbers, terms)[tokens]
+        del terms, tokens
         self.numbers = _TermNumbers()
-        run_starts = np.flatnonzero(np.diff(doc, prepend=-1))
-        run_lengths = np.diff(np.append(run_starts, len(tokens)))
-        positions = np.repeat(index_in_doc[run_starts] - run_starts, run_lengths) + np.arange(len(tokens))
-        del index_in_doc, run_starts, run_lengths
-        token_rank = rank[tokens]
-        del tokens
         order = np.argsort(token_rank, kind="stable")  # each word's tokens stay in document order
         token_rank, doc = token_rank[order], doc[order]
-        positions = positions[order].astype(np.uint32) if self.positional else np.empty(0, dtype=np.uint32)
+        if positions is not None:
+            positions = positions[order].astype(np.uint32)
         del order
         first = np.ones(len(doc), dtype=bool)  # where a posting (a word in a document) begins
         first[1:] = (token_rank[1:] != token_rank[:-1]) | (doc[1:] != doc[:-1])
         firsts = np.flatnonzero(first)
         del first
         freqs = np.diff(np.append(firsts, len(doc))).astype(np.uint32)
-        docs = doc[firsts]
-        starts = np.zeros(len(words) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(token_rank[firsts], minlength=len(words)), out=starts[1:])
-        pos_starts = np.zeros(len(words) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(token_rank, minlength=len(words)), out=pos_starts[1:])
-        return words, starts, docs, freqs, pos_starts, positions
+        pos_starts = _starts(token_rank, len(words)) if self.positional else None
+        return words, _starts(token_rank[firsts], len(words)), doc[firsts], freqs, pos_starts, positions
+
+
+def _positions(counts: np.ndarray, kept: np.ndarray, doc: np.ndarray) -> np.ndarray:
+    """Each kept token's position (``counts`` tokens per document, ``kept`` of all the tokens,
+    ``doc`` of the kept ones): the first kept token of a document keeps its index there, the later
+    ones follow it with no gaps, as Whoosh's StopFilter renumbers."""
+    doc_starts = np.cumsum(counts) - counts
+    index_in_doc = (np.arange(len(kept), dtype=np.int64) - np.repeat(doc_starts, counts))[kept]
+    run_starts = np.flatnonzero(np.diff(doc, prepend=-1))
+    run_lengths = np.diff(np.append(run_starts, len(doc)))
+    return np.repeat(index_in_doc[run_starts] - run_starts, run_lengths) + np.arange(len(doc))

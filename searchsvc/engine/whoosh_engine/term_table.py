@@ -22,7 +22,7 @@ from whoosh.system import pack_int, pack_long, pack_ushort
 
 _TERM_INFO = W3TermInfo._struct  # flags, weight, doc freq, min/max length byte, max weight, first/last id
 _RECORD_LENGTHS = struct.Struct("!ii")  # a hash-file record: key and value lengths
-_NO_LENGTHS = (0, 0)  # min and max length bytes: no length statistics (length_to_byte(None), (0))
+_NO_LENGTHS = (0, 0)  # min and max length bytes without length statistics (length_to_byte(None) and (0))
 
 
 def write_field_terms(fieldwriter, fmt, words, starts, docs, freqs, values) -> None:
