@@ -31,6 +31,7 @@ from searchsvc.engine.whoosh_engine.prefix_table import PackedBytes, PrefixTable
 MAX_PHRASES = 300_000
 MAX_NAME_KEYS = 200_000
 MAX_NAME_TAIL = 100  # characters of a name kept from each word start (a needle is three words)
+NAME_KINDS = ("topic", "provider")  # the facets whose names are suggested, in this order
 
 
 class CompletionIndex:
@@ -45,11 +46,26 @@ class CompletionIndex:
         keys, spellings, counts = self.phrases.keys, self.spellings, self.phrases.counts
         return [(keys[p].decode("utf-8"), spellings[p].decode("utf-8"), int(counts[p])) for p in places]
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The index as plain arrays (completion_file.py saves them)."""
+        arrays = {**self.phrases.arrays("phrases"), **self.spellings.arrays("spellings")}
+        for kind, names in self.names.items():
+            arrays.update(names.arrays(f"names.{kind}"))
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> CompletionIndex:
+        """The index ``arrays`` hold (views of them, not copies: they may be a mapped file's)."""
+        phrases, spellings = PrefixTable.from_arrays(arrays, "phrases"), PackedBytes.from_arrays(arrays, "spellings")
+        if len(spellings) != len(phrases):
+            raise ValueError("one spelling per phrase expected")
+        return cls(phrases, spellings, {kind: _Names.from_arrays(arrays, f"names.{kind}") for kind in NAME_KINDS})
+
     def name_suggestions(self, prefix: str, limit: int, whole_only: bool = False) -> list[Suggestion]:
         """Topics, then providers, a word of whose name starts with the typed words (or with the
         last few: autocomplete.name_suffixes), the most frequent first."""
         for needle, query in name_suffixes(prefix, whole_only):
-            found = [s for kind in ("topic", "provider") for s in self.names[kind].matches(kind, needle, query, limit)]
+            found = [s for kind in NAME_KINDS for s in self.names[kind].matches(kind, needle, query, limit)]
             if found:
                 return found
         return []
@@ -80,6 +96,29 @@ class _Names:
         tails.sort()
         self._group = np.array([group for _, group in tails], dtype=np.int32)
         self.table = PrefixTable([key for key, _ in tails], np.array(self.counts)[self._group], CANDIDATES)
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], name: str) -> _Names:
+        names = cls.__new__(cls)
+        names.folded = [v.decode("utf-8") for v in PackedBytes.from_arrays(arrays, f"{name}.folded")]
+        names.shown = [v.decode("utf-8") for v in PackedBytes.from_arrays(arrays, f"{name}.shown")]
+        names.counts = arrays[f"{name}.counts"].tolist()
+        names._group = arrays[f"{name}.group"]
+        names.table = PrefixTable.from_arrays(arrays, f"{name}.table")
+        if not len(names.folded) == len(names.shown) == len(names.counts) or names._group.shape != (len(names.table),):
+            raise ValueError(f"{name}: parts of different lengths")
+        if len(names._group) and not 0 <= names._group.min() <= names._group.max() < len(names.shown):
+            raise ValueError(f"{name}: a key of no name")
+        return names
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        return {
+            **PackedBytes([v.encode("utf-8") for v in self.folded]).arrays(f"{name}.folded"),
+            **PackedBytes([v.encode("utf-8") for v in self.shown]).arrays(f"{name}.shown"),
+            f"{name}.counts": np.array(self.counts, dtype=np.int64),
+            f"{name}.group": self._group,
+            **self.table.arrays(f"{name}.table"),
+        }
 
     def matches(self, kind: str, needle: str, query: str, limit: int) -> list[Suggestion]:
         places = self.table.top(needle.encode("utf-8"), limit + 5)  # (a name can match at two words)
@@ -132,7 +171,7 @@ def _build_quietly(s) -> None:
     from searchsvc.memory import release_free_memory
 
     try:
-        index = _built_in_child(s)
+        index = _shared_index(s)
     except Exception as exc:  # noqa: BLE001 - the child could not start or died: built here instead
         log.warning("Cannot build the autocomplete index of %s in a child process (%s); building it here.", s.name, exc)
         index = None
@@ -149,23 +188,57 @@ def _build_quietly(s) -> None:
     release_free_memory(collect=True)  # the titles read and cut while building
 
 
-def _built_in_child(s) -> CompletionIndex:
+def _shared_index(s) -> CompletionIndex:
+    """Snapshot ``s``'s autocomplete index as saved beside its generation by whichever worker
+    needed it first (completion_file.py), else built now in a child process that saves it: under
+    the generation's lock, so that the other workers wait for it and map it instead of each
+    building its own."""
+    import fcntl
+
+    from searchsvc.engine.whoosh_engine import completion_file
+
+    index = completion_file.load(s, CompletionIndex.from_arrays)
+    if index is not None:
+        return index
+    lock = completion_file.open_lock(s.folder)
+    if lock is None:  # a read-only index folder: built for this worker alone
+        return _built_in_child(s, save=False)
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        index = completion_file.load(s, CompletionIndex.from_arrays, warn=False)  # saved while this worker waited
+        if index is None:
+            index = _built_in_child(s, save=True)
+    return index
+
+
+def _built_in_child(s, save: bool) -> CompletionIndex:
     """Snapshot ``s``'s autocomplete index built in a child process that opens the generation
-    itself and sends the index back (pickled, on its standard output). The build reads and cuts
-    every title into words: in the server's process the memory that leaves behind (about 45 MB at
-    155k articles, freed but too scattered to give back) would stay, in every worker. A new
-    interpreter, not multiprocessing's spawn, which would run the parent's main script again."""
+    itself and, told to ``save`` it, saves it beside the generation (completion_file.py), to be
+    mapped from there; else (or when it cannot save it) sends it back, pickled, on its standard
+    output. The build reads and cuts every title into words: in the server's process the memory
+    that leaves behind (about 45 MB at 155k articles, freed but too scattered to give back) would
+    stay, in every worker. A new interpreter, not multiprocessing's spawn, which would run the
+    parent's main script again."""
     import os
     import pickle
     import subprocess
     import sys
 
+    from searchsvc.engine.whoosh_engine import completion_file
+
     command = [sys.executable, "-m", CHILD_MODULE, str(s.folder), s.name, str(os.getpid())]
+    if save:
+        command.append("--save")
     child = subprocess.run(command, capture_output=True, check=False)  # noqa: S603 - our own module
     if child.returncode != 0:
         lines = child.stderr.decode("utf-8", "replace").strip().splitlines()
         raise RuntimeError(f"exit status {child.returncode}: {lines[-1] if lines else 'no message'}")
-    return pickle.loads(child.stdout)  # noqa: S301 - from the child process this process started
+    if child.stdout:
+        return pickle.loads(child.stdout)  # noqa: S301 - from the child process this process started
+    index = completion_file.load(s, CompletionIndex.from_arrays)
+    if index is None:
+        raise RuntimeError(f"the child saved no autocomplete index readable in {s.folder}")
+    return index
 
 
 def build_completion_index(s) -> CompletionIndex:

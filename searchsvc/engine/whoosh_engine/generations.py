@@ -126,8 +126,15 @@ def remove_old_generations(index_dir: str | os.PathLike[str], keep: int = KEEP) 
 def link_generation(source: Generation, target: Generation) -> None:
     """Fill ``target`` with hard links to ``source``'s files (Whoosh segment files never change)."""
     for entry in source.path.iterdir():
-        # (not the saved columns: column_cache.py makes them anew for the new generation)
-        if entry.is_file() and not entry.name.endswith(("WRITELOCK", ".lock", "columns.npz")):
+        # (not the saved columns, which column_cache.py makes anew for the new generation, nor the
+        # saved autocomplete index, made from its documents when first needed: completion_file.py;
+        # nor what a process killed while writing either left, .NAME.PID.tmp)
+        name = entry.name
+        if name.endswith(("WRITELOCK", ".lock", "columns.npz", "completions.npz")):
+            continue
+        if name.startswith(".") and name.endswith(".tmp"):
+            continue
+        if entry.is_file():
             try:
                 os.link(entry, target.path / entry.name)
             except OSError:
