@@ -135,6 +135,51 @@ def test_raising_max_file_bytes_indexes_a_skipped_file_on_the_next_update(corpus
     assert sorted(stored(index_dir)) == ["corpus/big.md"]
 
 
+def _growing_after_stat(monkeypatch, path: Path, extra: bytes) -> None:
+    """Append ``extra`` to ``path`` right after its first stat: a file that grows between the stat
+    the reader sizes its read by and the read itself (a feed writing it as it is indexed)."""
+    real_stat, grown = os.stat, []
+
+    def stat_then_grow(target, *args, **kwargs):
+        info = real_stat(target, *args, **kwargs)
+        if os.fspath(target) == str(path) and not grown:
+            grown.append(True)
+            with open(path, "ab") as out:
+                out.write(extra)
+        return info
+
+    monkeypatch.setattr(os, "stat", stat_then_grow)
+
+
+def test_a_file_that_grows_while_it_is_read_is_read_whole_up_to_max_file_bytes(tmp_path, monkeypatch):
+    from searchsvc.parsing import read_and_parse
+
+    path = write(tmp_path / "growing.md", article("Growing", body="First part."))
+    _growing_after_stat(monkeypatch, path, b"Second part, written later.\n")
+
+    parsed = read_and_parse((str(path), (str(path), "growing.md", 1000)))
+
+    assert parsed.failure is None
+    assert parsed.articles[0].body == "First part. Second part, written later."
+    assert parsed.size < len(path.read_bytes())  # the size found by the stat, before it grew
+
+
+def test_a_file_that_grows_past_max_file_bytes_while_it_is_read_is_reported_and_skipped(tmp_path, monkeypatch):
+    from searchsvc.parsing import read_and_parse
+
+    path = write(tmp_path / "growing.md", article("Growing", body="First part."))
+    _growing_after_stat(monkeypatch, path, b"x" * 500)
+
+    parsed = read_and_parse((str(path), (str(path), "growing.md", 150)))
+
+    assert parsed.articles == []
+    assert parsed.failure == DocumentFailure(
+        str(path),
+        "file is 151 bytes, larger than the max_file_bytes setting (150 bytes); skipped. "
+        "Raise max_file_bytes to index it",
+    )
+
+
 def test_index_command_takes_max_file_bytes_from_the_environment(runner, tmp_path):
     corpus = tmp_path / "news"
     write(corpus / "big.md", article("Big", body="x" * 200))
