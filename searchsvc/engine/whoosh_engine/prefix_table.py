@@ -82,7 +82,8 @@ class PrefixTable:
             raise ValueError(f"{name}: one count per key expected")
         prefixes = PackedBytes.from_arrays(arrays, f"{name}.crowded")
         places, ends = arrays[f"{name}.answers"], arrays[f"{name}.answer_ends"].tolist()
-        if len(ends) != len(prefixes) or (ends and ends[-1] > len(places)) or np.any(places >= len(table.keys)):
+        outside = len(places) and (places.min() < 0 or places.max() >= len(table.keys))
+        if len(ends) != len(prefixes) or (ends and ends[-1] > len(places)) or outside:
             raise ValueError(f"{name}: answers do not match the keys")
         starts = [0, *ends[:-1]]
         table._answered = {prefixes[i]: places[starts[i] : ends[i]] for i in range(len(prefixes))}
