@@ -241,12 +241,14 @@ def measure_searchsvc(corpus: Path, scratch: Path) -> tuple[list[BuildRun], list
         shutil.rmtree(leftover, ignore_errors=True)
     copy_corpus(corpus, copy)
     # each step is timed in a run of its own, and run again with its memory sampled: the full
-    # build into a second folder, the re-index with nothing changed on the same index (it writes
+    # build into a second folder first (so that the updates follow the timed build at once, as
+    # they would without it), the re-index with nothing changed on the same index (it writes
     # nothing), the 1 % update on a copy of the index made before it
     label = "searchsvc full build (--full)"
-    full = run_searchsvc_index(label, copy, index_dir, True, scratch)
-    full.memory = run_searchsvc_index(label, copy, scratch / "index-sampled", True, scratch, sample=True).measured
+    sampled = run_searchsvc_index(label, copy, scratch / "index-sampled", True, scratch, sample=True)
     shutil.rmtree(scratch / "index-sampled")
+    full = run_searchsvc_index(label, copy, index_dir, True, scratch)
+    full.memory = sampled.measured
     size = _folder_mb(index_dir)
     label = "searchsvc re-index, nothing changed"
     same = run_searchsvc_index(label, copy, index_dir, False, scratch)
