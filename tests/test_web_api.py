@@ -3,7 +3,6 @@ Flask's test client on a real index of the hand-written corpus in web_fixtures."
 
 from __future__ import annotations
 
-import importlib
 import time
 from pathlib import Path
 
@@ -30,29 +29,6 @@ from web_fixtures import (  # noqa: F401 - fixtures register by being imported
 
 from searchsvc.indexer import build_index
 from searchsvc.web import create_app
-
-# Modules schemathesis and hypothesis import lazily while the OpenAPI test runs, imported here
-# instead, near the bottom of the stack: pytest rewrites (re-parses) their source, and CPython
-# 3.11.7's AST constructor check can fail such a parse deep inside a test's stack with
-# "SystemError: AST constructor recursion depth mismatch" (CPython gh-113035, fixed in 3.11.8;
-# seen once in CI here). A module a newer version no longer has is skipped.
-for _module in (
-    "hypothesis.internal.conjecture.optimiser",
-    "hypothesis.strategies._internal.flatmapped",
-    "hypothesis.strategies._internal.random",
-    "hypothesis.strategies._internal.regex",
-    "schemathesis.generation.body_overrides",
-    "schemathesis.generation.dictionaries",
-    "schemathesis.specs.openapi.coverage._operation",
-    "schemathesis.transport.asgi",
-    "schemathesis.transport.wsgi",
-    "schemathesis.wfc",
-    "schemathesis.wfc.escalation",
-):
-    try:
-        importlib.import_module(_module)
-    except ModuleNotFoundError:
-        pass
 
 VALID = (
     "q, provider, domain, topic, category, type, published, from, to, sort, page, per_page, facets, "

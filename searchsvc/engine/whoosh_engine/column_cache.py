@@ -14,10 +14,7 @@ tests compare them), in a fraction of the time.
 
 from __future__ import annotations
 
-import io
-import mmap
 import os
-import struct
 import zipfile
 from pathlib import Path
 
@@ -30,6 +27,7 @@ from searchsvc.engine.whoosh_engine.columns import (
     read_facets,
     ts_rank_of,
 )
+from searchsvc.engine.whoosh_engine.saved_arrays import mapped_arrays
 
 CACHE_FILE = "columns.npz"
 VERSION = 1
@@ -227,34 +225,6 @@ def load(snapshot) -> dict | None:
         return found
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):  # none, or unreadable: decoded instead
         return None
-
-
-def mapped_arrays(path: Path) -> dict[str, np.ndarray]:
-    """The arrays of an .npz that ``save`` wrote (members stored, not compressed) as read-only
-    views of one shared mapping of the file: a server's workers share its pages instead of each
-    holding a copy of every column."""
-    with open(path, "rb") as f:
-        mapping = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    arrays: dict[str, np.ndarray] = {}
-    with zipfile.ZipFile(path) as archive:
-        for info in archive.infolist():
-            if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
-                raise ValueError(f"{path}: {info.filename} is not a stored array")
-            # the member's data follows its local header: 30 bytes, its name and an extra field
-            name_length, extra_length = struct.unpack("<HH", mapping[info.header_offset + 26 : info.header_offset + 30])
-            start = info.header_offset + 30 + name_length + extra_length
-            member = io.BytesIO(mapping[start : start + min(info.file_size, 65536)])
-            major, _ = np.lib.format.read_magic(member)
-            read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-            shape, fortran_order, dtype = read_header(member)
-            if fortran_order or dtype.hasobject:
-                raise ValueError(f"{path}: {info.filename} is not a plain array")
-            count = int(np.prod(shape, dtype=np.int64))
-            offset = start + member.tell()
-            if offset + count * dtype.itemsize > start + info.file_size:
-                raise ValueError(f"{path}: {info.filename} is truncated")
-            arrays[info.filename[: -len(".npy")]] = np.frombuffer(mapping, dtype, count, offset).reshape(shape)
-    return arrays
 
 
 def _text_array(values: list[str]) -> np.ndarray:

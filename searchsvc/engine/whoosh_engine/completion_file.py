@@ -20,7 +20,8 @@ from typing import BinaryIO, TypeVar
 
 import numpy as np
 
-from searchsvc.engine.whoosh_engine.column_cache import mapped_arrays, signature
+from searchsvc.engine.whoosh_engine.column_cache import signature
+from searchsvc.engine.whoosh_engine.saved_arrays import mapped_arrays
 
 COMPLETIONS_FILE = "completions.npz"
 LOCK_FILE = ".completions.lock"
