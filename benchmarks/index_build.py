@@ -31,6 +31,7 @@ from common import (
     DEFAULT_CORPUS,
     MB,
     Measured,
+    compile_package,
     fmt,
     format_table,
     log,
@@ -322,6 +323,7 @@ def measure_whoosh(articles: Path, scratch: Path, n: int, schema: str) -> tuple[
 
 
 def measure(args: argparse.Namespace, scratch: Path) -> dict:
+    compile_package()
     corpus = prepare_corpus(args.corpus.resolve(), args.n, scratch / f"corpus-n{args.n}")
     runs, notes, verified = measure_searchsvc(corpus, scratch)
     want_whoosh = not args.skip_whoosh_baseline
