@@ -36,6 +36,8 @@ from common import (
     log,
     prepare_corpus,
     process_tree,
+    read_corpus,
+    read_files,
     run_measured,
     summarise,
     wait_until_idle,
@@ -143,14 +145,20 @@ def measure_size(size: int, sources: list[Path], workdir: Path, args) -> dict:
     command = [sys.executable, "-m", "searchsvc", "index", *map(str, sources), "--index", str(index_dir), "--full"]
     # the time from a run of its own: sampling the memory of a 2 GB build costs it more than a
     # 0.5 GB one (8 s of the sampler's CPU at 4×, 1 s at 1×), which would bend the growth
+    # every corpus file read right before each build, as index_build.py does: on a machine that
+    # pages out files idle for a minute, the bigger sizes' builds would otherwise read more of
+    # their corpus cold than the 1× build does (read_corpus)
+    read_seconds = [read_corpus(*sources)]
     timed = run_measured(command, cwd=workdir, sample=False).check()
     shutil.rmtree(index_dir)
+    read_seconds.append(read_corpus(*sources))
     (busy, total), before = machine_cpu(), _own_cpu()
     build = run_measured(command, cwd=workdir, interval=args.sample_interval, pss_interval=args.pss_interval).check()
     (busy_after, total_after), after = machine_cpu(), _own_cpu()
     others = (busy_after - busy) / TICKS - (after - before)  # CPU seconds of every other process
     log(build.stdout.strip())
     documents = re.search(r"Index gen-\d+: (\d+) documents", build.stdout)
+    read_seconds.append(read_files(index_dir))  # written minutes ago, the peer-less search finds it warm
     searched = search_latencies(index_dir, args.passes)
     summary = summarise(searched["latencies"])
     served = serve_memory(index_dir, workdir, args)
@@ -167,6 +175,7 @@ def measure_size(size: int, sources: list[Path], workdir: Path, args) -> dict:
         "p95": summary.p95,
         "open_seconds": searched["open_seconds"],
         "mean_total": searched["mean_total"],
+        "read_seconds": read_seconds,
         **{f"serve_{k}": v for k, v in served.items()},
     }
 
@@ -253,7 +262,9 @@ def notes(results: list[dict], base: Path, workdir: Path, args) -> list[str]:
         "without the memory sampler; peak PSS of the process tree from a second run, "
         f"RSS every {args.sample_interval:g} s and PSS every {args.pss_interval:g} s (and on 5 % RSS growth)",
         f"search: {args.passes} pass(es) of the 200 queries through SearchService(cache_size=0) in a fresh process "
-        "after one warm-up query, as search_latency.py measures",
+        "after one warm-up query, as search_latency.py measures; every corpus file read right before each build "
+        "and every index file right before the search (a machine that pages out files idle for a minute would "
+        "otherwise have the bigger sizes read more of them cold)",
         f"serve: searchsvc serve --workers {args.workers} --threads {args.threads}, SEARCHSVC_RESULT_CACHE=0; "
         f"the 200 queries {args.load_passes} times over {args.clients} concurrent clients, then "
         f"{len(SUGGEST_PATHS)} autocompletes (each worker builds its autocomplete index), then PSS of the tree once "
@@ -264,7 +275,9 @@ def notes(results: list[dict], base: Path, workdir: Path, args) -> list[str]:
             f"{r['size']}×: build: {r['build_seconds']:.1f} s unsampled, {r['build_seconds_sampled']:.1f} s with the "
             f"memory sampler (its CPU {r['sampler_cpu']:.1f} s; other processes took "
             f"{r['others_share']:.0%} of the machine's CPU); searchsvc open + warm-up {r['open_seconds']:.2f} s, "
-            f"mean total {r['mean_total']:,.0f}; "
+            f"mean total {r['mean_total']:,.0f}; corpus read before the builds in "
+            f"{r['read_seconds'][0]:.0f} s and {r['read_seconds'][1]:.0f} s, the index before the search in "
+            f"{r['read_seconds'][2]:.1f} s; "
             f"serve {r['serve_processes']} processes, PSS {r['serve_ready_pss'] / MB:,.0f} MB when ready -> "
             f"{r['serve_pss'] / MB:,.0f} MB after {r['serve_requests']} searches ({r['serve_rps']:.0f}/s) "
             f"and {r['serve_suggests']} autocompletes (idle {r['serve_idle_after']:.0f} s later; "
