@@ -108,33 +108,33 @@ def read_corpus(*roots: Path) -> float:
     in the page cache as its peer did (some machines page out files idle for a minute: a cold
     read cost about 170 µs more per article file than a warm one on this project's machine, most
     of a 155k build's parse); returns the seconds it took."""
-    started = time.perf_counter()
-    for path in iter_article_paths(roots):
-        with open(path, "rb") as handle:
-            while handle.read(1 << 20):
-                pass
-    return time.perf_counter() - started
+    return _read_whole(iter_article_paths(roots))
 
 
 def read_files(*paths: Path) -> float:
     """Read every file at or below ``paths`` (an index's folder, a database file) once, so that the
     engine measured next finds its files in the page cache as a peer whose index was just built
-    does (read_corpus says why: some machines page out files idle for a minute); returns the
-    seconds it took."""
-    started = time.perf_counter()
+    does (read_corpus says why); returns the seconds it took."""
     files = []
     for path in paths:
         if os.path.isfile(path):
             files.append(path)
         for folder, _, names in os.walk(path):
             files.extend(os.path.join(folder, name) for name in names)
+    return _read_whole(files)
+
+
+def _read_whole(files) -> float:
+    """Read each file to its end (one that cannot be opened, as a lock file or one removed
+    meanwhile, is passed over); the seconds it took."""
+    started = time.perf_counter()
     for file in files:
         try:
             with open(file, "rb") as handle:
                 while handle.read(1 << 20):
                     pass
         except OSError:
-            continue  # a lock file, or one removed meanwhile
+            continue
     return time.perf_counter() - started
 
 

@@ -221,9 +221,9 @@ def searchsvc_rows(runs: list[BuildRun], fts5_seconds: float | None) -> list[lis
         else:
             target = f"≤ {goal * 100:g} % of full, ≤ 1 GB"
             ratio = f"{m.seconds / base * 100:.1f} % of full"
-        pss_mb = (run.memory or m).pss_mb
-        verdict = "—" if not base else "yes" if m.seconds <= goal * base and pss_mb <= TARGET_MEMORY_MB else "no"
         memory = run.memory or m
+        met = m.seconds <= goal * base and memory.pss_mb <= TARGET_MEMORY_MB if base else None
+        verdict = "—" if met is None else "yes" if met else "no"
         rows.append(
             [run.label, f"{run.documents:,}", fmt(m.seconds, 2), rate, fmt(memory.pss_mb, 0), fmt(memory.rss_mb, 0)]
             + [ratio, target, verdict]

@@ -143,12 +143,12 @@ def measure_size(size: int, sources: list[Path], workdir: Path, args) -> dict:
     index_dir = workdir / f"index-{size}x"
     shutil.rmtree(index_dir, ignore_errors=True)
     command = [sys.executable, "-m", "searchsvc", "index", *map(str, sources), "--index", str(index_dir), "--full"]
-    # the time from a run of its own: sampling the memory of a 2 GB build costs it more than a
-    # 0.5 GB one (8 s of the sampler's CPU at 4×, 1 s at 1×), which would bend the growth
     # every corpus file read right before each build, as index_build.py does: on a machine that
     # pages out files idle for a minute, the bigger sizes' builds would otherwise read more of
     # their corpus cold than the 1× build does (read_corpus)
     read_seconds = [read_corpus(*sources)]
+    # the time from a run of its own: sampling the memory of a 2 GB build costs it more than a
+    # 0.5 GB one (8 s of the sampler's CPU at 4×, 1 s at 1×), which would bend the growth
     timed = run_measured(command, cwd=workdir, sample=False).check()
     shutil.rmtree(index_dir)
     read_seconds.append(read_corpus(*sources))

@@ -31,10 +31,9 @@ SHAPE = re.compile(r"'shape':\s*\(([0-9,\s]*)\)")
 def mapped_arrays(path: Path) -> dict[str, np.ndarray]:
     """The arrays of an .npz written by ``np.savez`` (members stored, not compressed) as read-only
     views of one mapping of the file. ValueError when a member is not a plain stored array."""
-    with open(path, "rb") as f:
-        mapping = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     arrays: dict[str, np.ndarray] = {}
-    with zipfile.ZipFile(path) as archive:
+    with open(path, "rb") as f, zipfile.ZipFile(f) as archive:  # (the mapping outlives the file)
+        mapping = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         for info in archive.infolist():
             if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
                 raise ValueError(f"{path}: {info.filename} is not a stored array")
