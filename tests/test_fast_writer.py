@@ -4,16 +4,21 @@ values (positions, frequencies) and term statistics."""
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 from whoosh import fields
 from whoosh import index as whoosh_index
 from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.filetables import md5_hash
 from whoosh.formats import Positions
+from whoosh.system import pack_uint
+from whoosh.util.numlists import GrowableArray
 from whoosh.writing import SegmentWriter
 
 from searchsvc.documents import parse_article
 from searchsvc.engine.whoosh_engine.fast_writer import BulkSegmentWriter
+from searchsvc.engine.whoosh_engine.term_table import _extend_index, _fast_hash, _InlineTails
 from searchsvc.engine.whoosh_engine.writer import INDEX_NAME, article_fields, create_index, new_codec, write_full
 
 SEED = Path(__file__).resolve().parents[1] / "seeds"
@@ -152,3 +157,25 @@ def test_fields_of_other_kinds_are_written_exactly_as_whoosh_writes_them(tmp_pat
     assert [name for name in sorted(ours) if ours[name] != theirs[name]] == []
     rows = _postings(folders[0])[("plain", b"beta")][0]
     assert len(rows) == 400 and rows[1][:2] == (1, 6.0)  # doc1 "alpha beta beta gamma beta w1": 3 × 2.0
+
+
+def test_a_term_in_one_document_is_pickled_as_pickle_would_for_any_document_number():
+    tails = _InlineTails()
+    for doc in (0, 255, 256, 65_535, 65_536, 2**31 - 1, 2**31, 2**40):
+        for weight, value in ((1.0, b""), (1.0, b"\x00\x01"), (2.5, pack_uint(7))):
+            assert tails(doc, weight, value) == pickle.dumps(((doc,), (weight,), (value,)), 2)
+    assert len(tails) == 3  # one template per weight and value, whatever the document
+
+
+def test_term_hashes_are_whooshs_md5_hash():
+    for key in (b"", b"\x00\x03india", "café".encode(), bytes(range(256))):
+        assert _fast_hash(key) == md5_hash(key)
+
+
+def test_record_starts_widen_the_index_array_as_whoosh_does():
+    fast, plain = GrowableArray("H"), GrowableArray("H")
+    for positions in ([0, 10, 65_535], [65_536, 2**31 - 1], [2**31, 2**32 - 1], [2**32]):
+        _extend_index(fast, positions)
+        plain.extend(positions)
+        assert (fast.typecode, list(fast)) == (plain.typecode, list(plain))
+    assert fast.typecode == "q"
