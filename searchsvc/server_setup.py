@@ -10,6 +10,7 @@ import os
 import sys
 
 from searchsvc.config import Settings
+from searchsvc.log_format import LINE_FORMAT, PlainTracebackFormatter
 
 
 def usable_cores() -> int:
@@ -29,11 +30,16 @@ def configure_logging() -> None:
     """Log lines to stderr; the re-index lines as bare JSON objects, one per line."""
     from searchsvc.scheduler import SkipMaxInstancesWarning
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    root = logging.getLogger()
+    if not root.handlers:  # as logging.basicConfig, with tracebacks that parse no source (log_format.py)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(PlainTracebackFormatter(LINE_FORMAT))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
     reindex = logging.getLogger("searchsvc.reindex")
     if not reindex.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setFormatter(PlainTracebackFormatter("%(message)s"))
         reindex.addHandler(handler)
         reindex.setLevel(logging.INFO)
         reindex.propagate = False
