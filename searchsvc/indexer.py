@@ -14,6 +14,7 @@ import numpy as np
 
 from searchsvc.documents import Article
 from searchsvc.engine import Build, Builder, BuildState, open_builder
+from searchsvc.file_stats import file_stats
 from searchsvc.manifest import FileEntry, Manifest, ManifestError, ManifestTable, Owners
 from searchsvc.memory import cycle_collection_paused, release_free_memory
 from searchsvc.parsing import MAX_FILE_BYTES, Job, Parsed, Progress, parse_files, read_and_parse
@@ -242,27 +243,11 @@ def _unchanged(
     keys = list(found)
     rows = np.fromiter((row_of.get(key, -1) for key in keys), np.int64, len(keys))
     known = rows >= 0
-    sizes: list[int] = []
-    mtimes: list[int] = []
-    stat = os.stat
-    for key in itertools.compress(keys, known.tolist()):
-        try:
-            info = stat(key)
-        except OSError:
-            sizes.append(-1)
-            mtimes.append(-1)
-            continue
-        sizes.append(info.st_size)
-        mtimes.append(info.st_mtime_ns)
-    size = np.array(sizes, np.int64)
+    size, mtime = file_stats(list(itertools.compress(keys, known.tolist())))
     at = rows[known]
     same = np.zeros(len(keys), bool)
     # a changed max_file_bytes re-reads the files it now lets in or keeps out
-    same[known] = (
-        (size == old.size[at])
-        & (np.array(mtimes, np.int64) == old.mtime[at])
-        & ((size > max_file_bytes) == old.too_big()[at])
-    )
+    same[known] = (size == old.size[at]) & (mtime == old.mtime[at]) & ((size > max_file_bytes) == old.too_big()[at])
     kept[rows[same]] = True
     to_parse = {keys[position]: found[keys[position]] for position in np.flatnonzero(~same).tolist()}
     return kept, to_parse
