@@ -109,3 +109,19 @@ def stored_documents(index_dir: Path) -> dict[str, dict]:
 @pytest.fixture
 def stored() -> Callable[[Path], dict[str, dict]]:
     return stored_documents
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids of the children os.fork starts in this test, in order (the fork still happens)."""
+    forked: list[int] = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counting_fork)
+    return forked

@@ -33,36 +33,20 @@ def _expected(paths: list[str]) -> tuple[list[int], list[int]]:
     return sizes, mtimes
 
 
-def _forks(monkeypatch) -> list[int]:
-    forked = []
-    real_fork = os.fork
-
-    def counting_fork():
-        pid = real_fork()
-        if pid:
-            forked.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counting_fork)
-    return forked
-
-
-def test_two_processes_give_each_files_size_and_mtime_in_order(files, monkeypatch):
-    forked = _forks(monkeypatch)
+def test_two_processes_give_each_files_size_and_mtime_in_order(files, forks):
     sizes, mtimes = file_stats(files, parallel_from=10)
-    assert len(forked) == 1
+    assert len(forks) == 1
     assert (sizes.tolist(), mtimes.tolist()) == _expected(files)
     assert sizes.dtype == mtimes.dtype == np.int64
 
 
-def test_below_the_threshold_one_process_stats_them(files, monkeypatch):
-    forked = _forks(monkeypatch)
+def test_below_the_threshold_one_process_stats_them(files, forks):
     sizes, mtimes = file_stats(files, parallel_from=61)
-    assert forked == []
+    assert forks == []
     assert (sizes.tolist(), mtimes.tolist()) == _expected(files)
 
 
-def test_a_child_that_fails_leaves_its_half_to_the_parent(files, monkeypatch):
+def test_a_child_that_fails_leaves_its_half_to_the_parent(files, monkeypatch, forks):
     parent = os.getpid()
     real_stats = module._stats
 
@@ -72,14 +56,12 @@ def test_a_child_that_fails_leaves_its_half_to_the_parent(files, monkeypatch):
         return real_stats(paths)
 
     monkeypatch.setattr(module, "_stats", failing_in_the_child)
-    forked = _forks(monkeypatch)
     sizes, mtimes = file_stats(files, parallel_from=10)
-    assert len(forked) == 1
+    assert len(forks) == 1
     assert (sizes.tolist(), mtimes.tolist()) == _expected(files)
 
 
-def test_no_fork_while_another_thread_runs(files, monkeypatch):
-    forked = _forks(monkeypatch)
+def test_no_fork_while_another_thread_runs(files, forks):
     release = threading.Event()
     thread = threading.Thread(target=release.wait)
     thread.start()
@@ -88,7 +70,7 @@ def test_no_fork_while_another_thread_runs(files, monkeypatch):
     finally:
         release.set()
         thread.join()
-    assert forked == []
+    assert forks == []
     assert (sizes.tolist(), mtimes.tolist()) == _expected(files)
 
 
