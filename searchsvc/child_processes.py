@@ -1,4 +1,5 @@
-"""Worker processes that die with their parent (parse pools and build workers)."""
+"""Worker processes: how many cores they may use, and dying with their parent (parse pools,
+build workers, a forked second core)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,14 @@ import os
 import signal
 
 PR_SET_PDEATHSIG = 1
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on (its affinity mask, which a container's cpuset narrows), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no sched_getaffinity (macOS)
+        return max(1, os.cpu_count() or 1)
 
 
 def die_with_parent(parent_pid: int) -> None:

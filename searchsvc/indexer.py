@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from searchsvc.child_processes import usable_cores
 from searchsvc.documents import Article
 from searchsvc.engine import Build, Builder, BuildState, open_builder
 from searchsvc.file_stats import file_stats
@@ -254,7 +255,7 @@ def _unchanged(
 
 
 def _cpus() -> int:
-    return max(1, min(len(os.sched_getaffinity(0)), 4))
+    return min(usable_cores(), 4)
 
 
 def _record(parsed: Parsed, manifest: Manifest, report: IndexReport, winners: dict[str, Article]) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import threading
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
-from searchsvc.child_processes import die_with_parent
+from searchsvc.child_processes import die_with_parent, usable_cores
 
 T = TypeVar("T")
 
@@ -84,7 +85,7 @@ class forked_call(Generic[T]):  # noqa: N801 - used as a function, in a with sta
         os.close(self._read_end)
         if kill:
             try:
-                os.kill(child, 9)
+                os.kill(child, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         _, status = os.waitpid(child, 0)
@@ -102,13 +103,6 @@ def can_fork() -> bool:
     """Whether a child would help and is safe: a second usable core, and no other thread running
     (a fork copies only the calling thread, and whatever locks the others held)."""
     return usable_cores() > 1 and threading.active_count() == 1
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # no sched_getaffinity (macOS)
-        return os.cpu_count() or 1
 
 
 def _write_all(fd: int, data: bytes) -> None:

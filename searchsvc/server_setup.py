@@ -9,16 +9,9 @@ import logging
 import os
 import sys
 
+from searchsvc.child_processes import usable_cores
 from searchsvc.config import Settings
 from searchsvc.log_format import LINE_FORMAT, PlainTracebackFormatter
-
-
-def usable_cores() -> int:
-    """The CPUs this process may run on (its affinity mask, which a container's cpuset narrows), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # no sched_getaffinity (macOS)
-        return max(1, os.cpu_count() or 1)
 
 
 def worker_count(settings: Settings) -> int:
@@ -30,12 +23,10 @@ def configure_logging() -> None:
     """Log lines to stderr; the re-index lines as bare JSON objects, one per line."""
     from searchsvc.scheduler import SkipMaxInstancesWarning
 
-    root = logging.getLogger()
-    if not root.handlers:  # as logging.basicConfig, with tracebacks that parse no source (log_format.py)
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(PlainTracebackFormatter(LINE_FORMAT))
-        root.addHandler(handler)
-        root.setLevel(logging.INFO)
+    # tracebacks that parse no source (log_format.py); as before, nothing when logging is set up
+    lines = logging.StreamHandler(sys.stderr)
+    lines.setFormatter(PlainTracebackFormatter(LINE_FORMAT))
+    logging.basicConfig(level=logging.INFO, handlers=[lines])
     reindex = logging.getLogger("searchsvc.reindex")
     if not reindex.handlers:
         handler = logging.StreamHandler(sys.stderr)
